@@ -1,0 +1,297 @@
+"""The conversation engine: one inbound message in, a new session and events out."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import wording
+from .answers import NO, YES, Invalid, bounds, match_choice, read_answer
+from .events import (
+    AnswerRecorded,
+    AnswerRejected,
+    ConsentGiven,
+    ConsentRefused,
+    DataRequested,
+    ErasureCancelled,
+    ErasureConfirmed,
+    Event,
+    FlowCompleted,
+    FlowFailed,
+    FlowRestarted,
+    FlowStarted,
+    HelpShown,
+    MessageIgnored,
+    ParticipantRestarted,
+    ParticipantStopped,
+    QuestionSkipped,
+    ReplySent,
+    SessionResumed,
+)
+from .flow import END, Flow, Question, QuestionType
+from .keywords import Keyword, keyword_of
+from .session import OPEN, Session, Status
+from .text import fold_words
+
+MAX_REASKS = 2  # a wrong answer is asked again at most twice
+MAX_MOVES_PER_TURN = 100  # guards against a flow whose jumps never reach a question
+MAX_TURNS = 300  # guards against a flow whose jumps loop through questions forever
+
+YES_NO_CHOICES = (("oui", "Oui"), ("non", "Non"))
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What the participant sent, as the engine sees it."""
+
+    text: str
+    at: datetime
+    media: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The outcome of one inbound message: the new session and what happened."""
+
+    session: Session
+    events: tuple[Event, ...]
+
+    @property
+    def replies(self) -> tuple[ReplySent, ...]:
+        """Returns the messages to send back, in order."""
+        return tuple(e for e in self.events if isinstance(e, ReplySent))
+
+
+def advance(flow: Flow, session: Session | None, inbound: Inbound) -> Turn:
+    """Runs one turn of `flow` for `session` (None for a new participant)."""
+    return _Runner(flow, inbound).run(session)
+
+
+def prompt(flow: Flow, question: Question) -> ReplySent:
+    """Returns the message that asks `question`, with its choices."""
+    lines = [question.text]
+    choices: tuple[tuple[str, str], ...] = ()
+    if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+        choices = tuple((str(i), c.label) for i, c in enumerate(question.choices, 1))
+        lines += [f"{number}. {label}" for number, label in choices]
+    elif question.type is QuestionType.YES_NO:
+        choices = YES_NO_CHOICES
+    elif question.type is QuestionType.SCALE:
+        low, high = bounds(question)
+        choices = tuple((str(n), str(n)) for n in range(low or 1, (high or 5) + 1))
+    if not question.required:
+        lines.append(wording.SKIP_HINT)
+    return ReplySent("\n".join(lines), choices, question.id)
+
+
+def hint(question: Question) -> str:
+    """Returns the short hint shown after an answer that could not be read."""
+    if question.hint:
+        return question.hint
+    low, high = bounds(question)
+    text = wording.HINTS[question.type.value].format(minimum=low, maximum=high)
+    if question.type is QuestionType.MULTIPLE_CHOICE and question.max_choices:
+        text += " " + wording.MAX_CHOICES.format(maximum=question.max_choices)
+    return text
+
+
+class _Runner:
+    """Accumulates the events of one turn; not reused across turns."""
+
+    def __init__(self, flow: Flow, inbound: Inbound) -> None:
+        self.flow = flow
+        self.inbound = inbound
+        self.events: list[Event] = []
+
+    def emit(self, *events: Event) -> None:
+        self.events.extend(events)
+
+    def say(self, text: str) -> None:
+        self.events.append(ReplySent(text))
+
+    def done(self, session: Session) -> Turn:
+        return Turn(session.evolve(last_at=self.inbound.at), tuple(self.events))
+
+    def run(self, session: Session | None) -> Turn:
+        keyword = keyword_of(self.inbound.text)
+        if session is None or session.status in (Status.REFUSED, Status.ERASED, Status.FAILED):
+            if keyword is Keyword.STOP:
+                return self.stop(self.new_session(), from_status=None)
+            return self.start()
+        if session.status is Status.STOPPED:
+            if keyword is Keyword.START:
+                return self.come_back(session)
+            self.emit(MessageIgnored("participant stopped"))
+            return self.done(session)
+        session = session.evolve(turns=session.turns + 1)
+        if session.turns > MAX_TURNS:
+            return self.fail(session, f"more than {MAX_TURNS} turns")
+        if keyword is Keyword.STOP:
+            return self.stop(session, from_status=session.status)
+        if session.confirming_erasure:
+            return self.confirm_erasure(session)
+        if keyword is not None and keyword is not Keyword.START:
+            handled = self.keyword(session, keyword)
+            if handled is not None:
+                return handled
+        if session.status is Status.COMPLETED:
+            self.say(wording.ALREADY_DONE)
+            return self.done(session)
+        if self.expired(session):
+            self.emit(SessionResumed())
+            return self.reask(session, lead=self.resume_line(session))
+        if self.inbound.media:
+            self.say(wording.MEDIA)
+            return self.done(session)
+        if session.status is Status.CONSENT:
+            return self.consent(session)
+        return self.answer(session)
+
+    # -- starting, stopping, coming back
+
+    def new_session(self) -> Session:
+        return Session(consultation=self.flow.id, status=Status.CONSENT, last_at=self.inbound.at)
+
+    def start(self) -> Turn:
+        self.emit(FlowStarted(self.flow.id))
+        session = self.new_session()
+        self.say(self.flow.welcome)
+        self.emit(ReplySent(self.flow.consent, YES_NO_CHOICES))
+        return self.done(session)
+
+    def stop(self, session: Session, from_status: Status | None) -> Turn:
+        self.emit(ParticipantStopped())
+        self.say(wording.STOPPED)
+        return self.done(session.evolve(
+            status=Status.STOPPED, stopped_from=from_status, confirming_erasure=False))
+
+    def come_back(self, session: Session) -> Turn:
+        self.emit(ParticipantRestarted())
+        previous = session.stopped_from
+        session = session.evolve(status=previous or Status.CONSENT, stopped_from=None, attempts=0)
+        if previous is None:
+            return self.start()
+        self.say(wording.RESTARTED_AFTER_STOP)
+        if previous in OPEN:
+            return self.reask(session)
+        return self.done(session)
+
+    def fail(self, session: Session, reason: str) -> Turn:
+        self.emit(FlowFailed(reason))
+        self.say(wording.FAILED)
+        return self.done(session.evolve(status=Status.FAILED, question=None))
+
+    # -- keywords
+
+    def keyword(self, session: Session, keyword: Keyword) -> Turn | None:
+        """Handles a global keyword; None means the message is an ordinary answer."""
+        if keyword is Keyword.HELP:
+            self.emit(HelpShown())
+            self.say(self.flow.help or wording.HELP)
+            return self.reask(session) if session.status in OPEN else self.done(session)
+        if keyword is Keyword.MY_DATA:
+            self.emit(DataRequested())
+            return self.reask(session) if session.status in OPEN else self.done(session)
+        if keyword is Keyword.ERASE:
+            self.say(wording.ERASE_CONFIRM)
+            return self.done(session.evolve(confirming_erasure=True))
+        if keyword is Keyword.RESTART:
+            self.emit(FlowRestarted())
+            session = session.evolve(answers={}, attempts=0, question=None)
+            if not session.consented:
+                return self.start()
+            self.say(wording.RESTART)
+            return self.move(session.evolve(status=Status.ACTIVE), self.flow.questions[0].id)
+        if keyword is Keyword.SKIP and session.status is Status.ACTIVE and session.question:
+            question = self.flow.question(session.question)
+            if not question.required:
+                self.emit(QuestionSkipped(question.id))
+                return self.move(session, self.next_of(question, None))
+        return None
+
+    def confirm_erasure(self, session: Session) -> Turn:
+        session = session.evolve(confirming_erasure=False)
+        if fold_words(self.inbound.text) in ("oui", "o", "yes", "ok", "confirmer", "supprimer"):
+            self.emit(ErasureConfirmed())
+            self.say(wording.ERASED)
+            return self.done(session.evolve(status=Status.ERASED, answers={}, question=None))
+        self.emit(ErasureCancelled())
+        self.say(wording.ERASE_CANCELLED)
+        return self.reask(session) if session.status in OPEN else self.done(session)
+
+    # -- the questions
+
+    def expired(self, session: Session) -> bool:
+        idle = self.inbound.at - session.last_at
+        return session.status in OPEN and idle > timedelta(hours=self.flow.expiry_hours)
+
+    def resume_line(self, session: Session) -> str:
+        if session.status is Status.CONSENT or not session.question:
+            return wording.RESUMED.format(position=0, total=len(self.flow.questions))
+        return wording.RESUMED.format(
+            position=self.flow.position(session.question), total=len(self.flow.questions))
+
+    def reask(self, session: Session, lead: str | None = None) -> Turn:
+        """Asks the current question again, optionally after a line of explanation."""
+        if session.status is Status.CONSENT:
+            reply = ReplySent(self.flow.consent, YES_NO_CHOICES)
+        else:
+            reply = prompt(self.flow, self.flow.question(session.question))
+        if lead:
+            reply = ReplySent(f"{lead}\n{reply.text}", reply.choices, reply.question)
+        self.emit(reply)
+        return self.done(session)
+
+    def consent(self, session: Session) -> Turn:
+        words = fold_words(self.inbound.text)
+        if words in YES:
+            self.emit(ConsentGiven())
+            session = session.evolve(status=Status.ACTIVE, consented=True, attempts=0)
+            return self.move(session, self.flow.questions[0].id)
+        if words in NO or session.attempts >= MAX_REASKS:
+            self.emit(ConsentRefused())
+            self.say(self.flow.consent_refused)
+            return self.done(session.evolve(status=Status.REFUSED, answers={}))
+        session = session.evolve(attempts=session.attempts + 1)
+        return self.reask(session, lead=wording.CONSENT_HINT)
+
+    def answer(self, session: Session) -> Turn:
+        question = self.flow.question(session.question)
+        raw = self.inbound.text
+        try:
+            value = read_answer(question, raw)
+        except Invalid:
+            if session.attempts < MAX_REASKS:
+                attempt = session.attempts + 1
+                self.emit(AnswerRejected(question.id, raw, attempt))
+                return self.reask(session.evolve(attempts=attempt),
+                                  lead=f"{wording.NOT_UNDERSTOOD} {hint(question)}")
+            if question.required:
+                self.emit(AnswerRecorded(question.id, raw, None, valid=False))
+            else:
+                self.emit(QuestionSkipped(question.id))
+            return self.move(session, self.next_of(question, None))
+        self.emit(AnswerRecorded(question.id, raw, value))
+        answers = {**session.answers, question.id: value}
+        return self.move(session.evolve(answers=answers), self.next_of(question, raw))
+
+    def next_of(self, question: Question, raw: str | None) -> str:
+        """Returns where to go after `question`: a choice's jump, the question's, or the next."""
+        if raw is not None and question.type is QuestionType.SINGLE_CHOICE:
+            choice = match_choice(question.choices, raw)
+            if choice is not None and choice.next:
+                return choice.next
+        return question.next or self.flow.following(question.id)
+
+    def move(self, session: Session, target: str) -> Turn:
+        """Asks the first question from `target` on whose condition holds, or closes."""
+        session = session.evolve(attempts=0)
+        for _ in range(MAX_MOVES_PER_TURN):
+            if target == END:
+                self.emit(FlowCompleted())
+                self.say(self.flow.closing)
+                return self.done(session.evolve(status=Status.COMPLETED, question=None))
+            question = self.flow.question(target)
+            if question.when is None or question.when.holds(session.answers):
+                self.emit(prompt(self.flow, question))
+                return self.done(session.evolve(status=Status.ACTIVE, question=question.id))
+            target = self.flow.following(question.id)
+        return self.fail(session, f"more than {MAX_MOVES_PER_TURN} jumps in one turn")

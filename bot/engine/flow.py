@@ -1,0 +1,125 @@
+"""The shape of a consultation once loaded: questions, choices, conditions and themes."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+END = "fin"
+
+
+class QuestionType(StrEnum):
+    """The kinds of answer a question expects."""
+
+    TEXT = "text"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    SCALE = "scale"
+    YES_NO = "yes_no"
+    POSTCODE = "postcode"
+    NUMBER = "number"
+
+
+class Purpose(StrEnum):
+    """What an answer says about the participant, beyond the answer itself."""
+
+    TERRITORY = "territory"
+    AGE_BAND = "age_band"
+    FEEDBACK_OPT_IN = "feedback_opt_in"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One possible answer to a choice question."""
+
+    value: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    next: str | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Shows a question only when an earlier answer matches."""
+
+    question: str
+    equals: object = None
+    any_of: tuple[object, ...] = ()
+    none_of: tuple[object, ...] = ()
+
+    def holds(self, answers: dict[str, object]) -> bool:
+        """Tells whether the recorded answers satisfy the condition."""
+        if self.question not in answers:
+            return False
+        given = answers[self.question]
+        values = set(given) if isinstance(given, list | tuple) else {given}
+        if self.any_of:
+            return bool(values & set(self.any_of))
+        if self.none_of:
+            return not values & set(self.none_of)
+        return self.equals in values
+
+
+@dataclass(frozen=True)
+class Question:
+    """One step of a consultation that waits for an answer."""
+
+    id: str
+    type: QuestionType
+    text: str
+    required: bool = True
+    hint: str | None = None
+    choices: tuple[Choice, ...] = ()
+    when: Condition | None = None
+    next: str | None = None
+    purpose: Purpose | None = None
+    classify: bool = False
+    confirm_theme: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    max_choices: int | None = None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One entry of a consultation's codebook."""
+
+    id: str
+    label: str
+    description: str
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A whole consultation: notice, consent, questions, closing and codebook."""
+
+    id: str
+    title: str
+    welcome: str
+    consent: str
+    consent_refused: str
+    closing: str
+    questions: tuple[Question, ...]
+    themes: tuple[Theme, ...] = ()
+    audience: str = "citoyens"
+    version: int = 1
+    expiry_hours: float = 48
+    retention_days: int = 365
+    keyword: str | None = None
+    help: str | None = None
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({q.id: i for i, q in enumerate(self.questions)})
+
+    def question(self, question_id: str) -> Question:
+        """Returns the question with this id."""
+        return self.questions[self._index[question_id]]
+
+    def position(self, question_id: str) -> int:
+        """Returns the 1-based rank of a question in the file."""
+        return self._index[question_id] + 1
+
+    def following(self, question_id: str) -> str:
+        """Returns the id of the question after this one in the file, or END."""
+        index = self._index[question_id] + 1
+        return self.questions[index].id if index < len(self.questions) else END

@@ -1,0 +1,56 @@
+"""The state of one participant in one consultation, carried between turns."""
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a conversation stands."""
+
+    CONSENT = "consent"  # notice sent, waiting for yes or no
+    ACTIVE = "active"  # waiting for the answer to `question`
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    STOPPED = "stopped"  # the participant opted out; nothing is sent until START
+    ERASED = "erased"
+    FAILED = "failed"
+
+
+OPEN = frozenset({Status.CONSENT, Status.ACTIVE})
+
+
+@dataclass(frozen=True)
+class Session:
+    """An immutable snapshot of a conversation; `advance` returns a new one."""
+
+    consultation: str
+    status: Status
+    last_at: datetime
+    question: str | None = None
+    answers: dict[str, object] = field(default_factory=dict)
+    attempts: int = 0
+    confirming_erasure: bool = False
+    consented: bool = False
+    turns: int = 0
+    stopped_from: Status | None = None
+
+    def evolve(self, **changes: object) -> "Session":
+        """Returns a copy with some fields changed."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, object]:
+        """Returns a JSON-ready form."""
+        data = asdict(self)
+        data["last_at"] = self.last_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> "Session":
+        """Rebuilds a session from `to_dict` output."""
+        values = dict(data)
+        values["status"] = Status(values["status"])
+        values["last_at"] = datetime.fromisoformat(str(values["last_at"]))
+        if values.get("stopped_from"):
+            values["stopped_from"] = Status(values["stopped_from"])
+        return cls(**values)

@@ -1,0 +1,44 @@
+"""Text folding and French number words used to read what people type."""
+
+import re
+import unicodedata
+
+_PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+# People answer "deux" as often as "2"; ordinals too ("la première").
+NUMBER_WORDS = {
+    "zero": 0, "un": 1, "une": 1, "premier": 1, "premiere": 1, "deux": 2, "deuxieme": 2,
+    "second": 2, "seconde": 2, "trois": 3, "troisieme": 3, "quatre": 4, "quatrieme": 4,
+    "cinq": 5, "cinquieme": 5, "six": 6, "sixieme": 6, "sept": 7, "septieme": 7,
+    "huit": 8, "huitieme": 8, "neuf": 9, "neuvieme": 9, "dix": 10, "dixieme": 10,
+    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
+    "dix-sept": 17, "dix-huit": 18, "dix-neuf": 19, "vingt": 20,
+}
+
+
+def strip_accents(text: str) -> str:
+    """Returns the text without diacritics."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Returns a lowercase, accent-free, single-spaced form for comparisons."""
+    text = strip_accents(text).replace("’", "'").lower()
+    text = text.replace("œ", "oe").replace("æ", "ae")
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold_words(text: str) -> str:
+    """Returns the folded text with punctuation removed, for whole-message keywords."""
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", fold(text))).strip()
+
+
+def read_integer(text: str) -> int | None:
+    """Reads a whole number written with digits or as a French word, or returns None."""
+    words = fold_words(text.replace("-", "_")).replace("_", "-")
+    words = re.sub(r"^(n ?o?|numero|num|le|la|l)\s+", "", words)
+    if re.fullmatch(r"-?\d{1,9}", words.replace(" ", "")):
+        return int(words.replace(" ", ""))
+    return NUMBER_WORDS.get(words)

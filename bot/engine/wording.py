@@ -1,0 +1,42 @@
+"""The French sentences the engine says on its own, outside any consultation file."""
+
+HELP = (
+    "Relais recueille votre avis pour la Région Hauts-de-France. Répondez simplement aux "
+    "questions. Mots utiles : RECOMMENCER, MES DONNEES, SUPPRIMER, STOP pour ne plus "
+    "recevoir de messages."
+)
+SKIP_HINT = "Envoyez PASSER pour ne pas répondre."
+STOPPED = (
+    "C'est noté, vous ne recevrez plus de messages de Relais. "
+    "Envoyez START pour revenir."
+)
+RESTARTED_AFTER_STOP = "Bon retour parmi nous !"
+RESUMED = "Reprenons où vous en étiez (question {position} sur {total})."
+ALREADY_DONE = (
+    "Vous avez déjà répondu, merci ! Envoyez RECOMMENCER pour répondre à nouveau, "
+    "ou MES DONNEES pour voir vos réponses."
+)
+ERASE_CONFIRM = (
+    "Voulez-vous effacer toutes vos réponses ? Répondez OUI pour confirmer, "
+    "NON pour garder vos réponses."
+)
+ERASED = "Vos réponses sont effacées. Merci. Écrivez-nous à nouveau pour recommencer."
+ERASE_CANCELLED = "Rien n'a été effacé."
+RESTART = "On recommence depuis le début."
+CONSENT_HINT = "Merci de répondre OUI ou NON."
+FAILED = "Désolé, un problème nous empêche de continuer. Envoyez RECOMMENCER pour reprendre."
+MEDIA = "Merci de répondre par un message écrit : nous ne lisons pas les images ni les sons."
+NO_REMAINING_QUESTIONS = "Il n'y a plus de question."
+
+# A hint per question type, used when the consultation file gives none.
+HINTS = {
+    "text": "Écrivez votre réponse en quelques mots.",
+    "single_choice": "Répondez par le numéro d'une proposition, par exemple 1.",
+    "multiple_choice": "Répondez par un ou plusieurs numéros, par exemple 1, 3.",
+    "scale": "Répondez par un chiffre de {minimum} à {maximum}.",
+    "yes_no": "Répondez OUI ou NON.",
+    "postcode": "Écrivez votre code postal en 5 chiffres, par exemple 80000.",
+    "number": "Répondez par un nombre de {minimum} à {maximum}.",
+}
+NOT_UNDERSTOOD = "Je n'ai pas compris."
+MAX_CHOICES = "Choisissez au plus {maximum} réponses."
