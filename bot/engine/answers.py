@@ -41,21 +41,29 @@ def _yes_no(question: Question, raw: str) -> bool:
     raise Invalid
 
 
+_ARTICLE = re.compile(r"^(?:le|la|les|l|un|une|des|du|de|d)\s+")
+
+
+def _name(text: str) -> str:
+    """Folds a label or an answer and drops a leading article: "Le prix" → "prix"."""
+    return _ARTICLE.sub("", fold_words(text))
+
+
 def match_choice(choices: tuple[Choice, ...], raw: str) -> Choice | None:
     """Finds the choice meant by a number, a label, a value or an alias."""
     number = read_integer(raw)
     if number is not None:
         return choices[number - 1] if 1 <= number <= len(choices) else None
-    wanted = fold_words(raw)
+    wanted = _name(raw)
     if not wanted:
         return None
     for choice in choices:
-        names = {fold_words(choice.label), fold_words(choice.value.replace("_", " "))}
-        names |= {fold_words(alias) for alias in choice.aliases}
+        names = {_name(choice.label), _name(choice.value.replace("_", " "))}
+        names |= {_name(alias) for alias in choice.aliases}
         if wanted in names:
             return choice
     # "le prix" for "Le prix des billets": accept a unique prefix of whole words.
-    starting = [c for c in choices if fold_words(c.label).startswith(wanted + " ")]
+    starting = [c for c in choices if _name(c.label).startswith(wanted + " ")]
     if len(starting) == 1:
         return starting[0]
     return None

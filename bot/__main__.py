@@ -1,0 +1,5 @@
+"""Runs the relais command line."""
+
+from bot.cli import main
+
+raise SystemExit(main())

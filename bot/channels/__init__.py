@@ -1,0 +1,1 @@
+"""Channel adapters: each translates one provider's HTTP to and from Relais messages."""

@@ -1,0 +1,59 @@
+"""`relais chat`: a whole consultation in the terminal, through the real inbox path."""
+
+import asyncio
+import secrets
+import sys
+
+from bot.app import build
+from bot.channels.base import IncomingMessage
+from bot.channels.local import TERMINAL, TerminalChannel
+from bot.processor import utcnow
+from bot.settings import Settings
+from bot.workers import wait_until
+from storage import outbox, participants
+
+REPLY_WAIT_SECONDS = 10.0
+
+
+async def chat(settings: Settings, consultation: str, name: str | None) -> None:
+    """Reads the participant's lines from stdin and prints Relais's replies until EOF."""
+    relais = build(settings, channels=[TerminalChannel()])
+    if consultation not in relais.flows:
+        raise ValueError(f"consultation inconnue « {consultation} » "
+                         f"(connues : {', '.join(sorted(relais.flows))})")
+    await relais.prepare()
+    relais.start()
+    address = name or f"terminal-{secrets.token_hex(4)}"
+    print(f"Consultation « {relais.flows[consultation].title} ». Écrivez vos messages ; "
+          "Ctrl-D pour quitter.")
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            line = await loop.run_in_executor(None, _read_line)
+            if line is None:
+                break
+            if not line.strip():
+                continue
+            inbound_id = await relais.inbox.receive(IncomingMessage(
+                channel=TERMINAL, address=address, provider_id=secrets.token_hex(12),
+                text=line, received_at=utcnow(), payload={"consultation": consultation}))
+            await relais.processor.wait_processed(inbound_id, REPLY_WAIT_SECONDS)
+            async with relais.db.read() as tx:
+                participant = await participants.by_pseudonym(
+                    tx, relais.vault.pseudonym(TERMINAL, address))
+
+            async def delivered(pid: int = participant.id) -> bool:
+                async with relais.db.read() as tx:
+                    return await outbox.undelivered(tx, pid) == 0
+
+            await wait_until(delivered, relais.delivery.sent, REPLY_WAIT_SECONDS)
+    finally:
+        await relais.stop()
+
+
+def _read_line() -> str | None:
+    try:
+        return input("\nVous > ")
+    except EOFError:
+        print(file=sys.stderr)
+        return None

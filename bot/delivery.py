@@ -1,0 +1,97 @@
+"""The outbox sender: delivers queued replies through their channel, with retries and leases."""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.channels.base import Channel, DeliveryError, OutgoingMessage
+from bot.processor import utcnow
+from bot.workers import drain_forever
+from storage import outbox, participants
+from storage.database import Database
+from storage.vault import Vault
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)  # a sender that dies mid-send frees its messages after this
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 600.0
+IDLE_POLL_SECONDS = 1.0
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Returns the wait before the next try: capped exponential with full jitter."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempts)
+    wait = random.uniform(ceiling / 2, ceiling)
+    return max(wait, retry_after or 0.0)
+
+
+class Delivery:
+    """Sends what the outbox holds, once, to participants who have not opted out."""
+
+    def __init__(self, db: Database, vault: Vault, channels: dict[str, Channel],
+                 wake: asyncio.Event, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.vault = vault
+        self.channels = channels
+        self.wake = wake
+        self.clock = clock
+        self.sent = asyncio.Condition()
+
+    async def run(self) -> None:
+        """Delivers until cancelled, waking when replies are queued."""
+        await drain_forever(self.run_once, self.wake, IDLE_POLL_SECONDS, "envoi")
+
+    async def run_once(self, limit: int = 50) -> int:
+        """Delivers the messages due now; returns how many were handled."""
+        async with self.db.transaction() as tx:
+            claimed = await outbox.claim(tx, self.channels, self.clock(), LEASE, limit)
+            addresses = {m.participant_id: await participants.address_of(
+                tx, self.vault, m.participant_id) for m in claimed}
+        for message in claimed:
+            await self._deliver(message, addresses[message.participant_id])
+        if claimed:
+            async with self.sent:
+                self.sent.notify_all()
+        return len(claimed)
+
+    async def _deliver(self, message: outbox.Claimed, address: str | None) -> None:
+        if message.stopped and message.kind != outbox.OPT_OUT_CONFIRMATION:
+            await self._end(message.id, outbox.CANCELLED, "participant stopped")
+            return
+        channel = self.channels.get(message.channel)
+        if channel is None or address is None:
+            reason = "no such channel configured" if channel is None else "address erased"
+            await self._end(message.id, outbox.FAILED, reason)
+            return
+        outgoing = OutgoingMessage(message.text, tuple(tuple(c) for c in message.choices))
+        try:
+            provider_id = await channel.send(address, outgoing)
+        except DeliveryError as error:
+            await self._failed(message, error)
+            return
+        except Exception as error:  # an unexpected client error: retry, but say so
+            log.exception("canal %s : erreur inattendue à l'envoi", message.channel)
+            await self._failed(message, DeliveryError(repr(error)))
+            return
+        async with self.db.transaction() as tx:
+            await outbox.mark_sent(tx, message.id, provider_id, self.clock())
+
+    async def _failed(self, message: outbox.Claimed, error: DeliveryError) -> None:
+        async with self.db.transaction() as tx:
+            if error.recipient_stopped:
+                await participants.set_stopped(tx, message.participant_id, self.clock())
+            if error.permanent or message.attempts + 1 >= MAX_ATTEMPTS:
+                log.warning("message %s abandonné : %s", message.id, error)
+                await outbox.mark_final(tx, message.id, outbox.FAILED, str(error))
+            else:
+                wait = backoff(message.attempts, error.retry_after)
+                await outbox.mark_retry(tx, message.id, str(error),
+                                        self.clock() + timedelta(seconds=wait))
+
+    async def _end(self, message_id: int, status: str, reason: str) -> None:
+        async with self.db.transaction() as tx:
+            await outbox.mark_final(tx, message_id, status, reason)

@@ -1,0 +1,106 @@
+"""Relais settings: the only module that reads environment variables."""
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///relais.db"
+SECRET_FILE = Path(".relais-secret")
+TELEGRAM_API = "https://api.telegram.org/bot"
+TWILIO_API = "https://api.twilio.com"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Relais is configured with, read once at start-up."""
+
+    env: str
+    database_url: str
+    secret_key: str
+    public_url: str | None
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base_url: str = TELEGRAM_API
+    telegram_bot_username: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_api_base_url: str = TWILIO_API
+    default_consultation: str = "mobilite"
+    flows_dir: Path | None = None
+    simulator: bool | None = None
+
+    @property
+    def production(self) -> bool:
+        """Tells whether Relais runs in production (secrets required, secure cookies)."""
+        return self.env == "production"
+
+    @property
+    def simulator_enabled(self) -> bool:
+        """Tells whether /simulateur is served: always in development, on request otherwise."""
+        return self.simulator if self.simulator is not None else not self.production
+
+    @property
+    def privacy_url(self) -> str:
+        """Returns the address of the privacy notice linked from every consultation."""
+        return f"{(self.public_url or 'http://127.0.0.1:8080').rstrip('/')}/confidentialite"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Reads the settings from the environment; fails fast on what production needs."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        mode = get("RELAIS_ENV") or "development"
+        if mode not in ("development", "production", "test"):
+            raise SettingsError(f"RELAIS_ENV doit valoir development, production ou test "
+                                f"(reçu « {mode} »)")
+        secret = get("RELAIS_SECRET_KEY")
+        if secret is None:
+            if mode == "production":
+                raise SettingsError("RELAIS_SECRET_KEY est obligatoire en production")
+            secret = _development_secret()
+        if len(secret) < 32:
+            raise SettingsError("RELAIS_SECRET_KEY doit compter au moins 32 caractères")
+        flows_dir = get("RELAIS_FLOWS_DIR")
+        return cls(
+            env=mode,
+            database_url=get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=secret,
+            public_url=get("RELAIS_PUBLIC_URL"),
+            telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_api_base_url=get("TELEGRAM_API_BASE_URL") or TELEGRAM_API,
+            telegram_bot_username=get("TELEGRAM_BOT_USERNAME"),
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+            twilio_from=get("TWILIO_FROM"),
+            twilio_api_base_url=get("TWILIO_API_BASE_URL") or TWILIO_API,
+            default_consultation=get("RELAIS_DEFAULT_CONSULTATION") or "mobilite",
+            flows_dir=Path(flows_dir) if flows_dir else None,
+            simulator={"1": True, "0": False}.get(get("RELAIS_SIMULATOR") or ""),
+        )
+
+
+def _development_secret() -> str:
+    """Reads, or creates once, a local secret so pseudonyms stay stable between runs."""
+    if SECRET_FILE.exists():
+        return SECRET_FILE.read_text(encoding="utf-8").strip()
+    secret = secrets.token_urlsafe(48)
+    SECRET_FILE.touch(mode=0o600)
+    SECRET_FILE.write_text(secret + "\n", encoding="utf-8")
+    log.warning("RELAIS_SECRET_KEY absent : clé de développement créée dans %s "
+                "(à ne pas utiliser en production)", SECRET_FILE.resolve())
+    return secret

@@ -1,0 +1,62 @@
+"""HTTP routes of the bot: health checks, the privacy notice and the local simulator."""
+
+from typing import TYPE_CHECKING
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot import simulator
+from storage import migrate
+
+if TYPE_CHECKING:
+    from bot.app import Relais
+
+STATIC = __file__.rsplit("/", 1)[0] + "/static"
+
+# No inline script or style anywhere: a hostile answer cannot run in an official's browser.
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler) -> web.StreamResponse:
+    """Adds the security headers every page and API answer carries."""
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def setup(app: web.Application, relais: "Relais") -> None:
+    """Registers the bot's routes and templates on the application."""
+    aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("bot", "templates"),
+                         autoescape=jinja2.select_autoescape(default=True))
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        try:
+            await relais.db.ping()
+            missing = await migrate.pending(relais.db)
+        except Exception as error:  # any failure means: do not send traffic here
+            return web.json_response({"status": "unavailable",
+                                      "reason": type(error).__name__}, status=503)
+        if missing:
+            return web.json_response({"status": "unavailable",
+                                      "reason": "migrations pending"}, status=503)
+        return web.json_response({"status": "ready"})
+
+    @aiohttp_jinja2.template("confidentialite.html")
+    async def privacy(_request: web.Request) -> dict:
+        return {"flows": sorted(relais.flows.values(), key=lambda f: f.id)}
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/confidentialite", privacy)
+    app.router.add_static("/static", STATIC)
+    if relais.settings.simulator_enabled:
+        simulator.setup(app, relais)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, sessions, migrations and queries; the only place with SQL."""

@@ -1,0 +1,79 @@
+"""Consultation sessions and the answers recorded in them."""
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.inserts import insert_ignoring_duplicates
+from storage.tables import Answer, Consultation, ConsultationSession, InboundMessage, OutboxMessage
+
+
+async def current(tx: AsyncSession, participant_id: int) -> ConsultationSession | None:
+    """Returns the participant's latest session, the one their next message continues."""
+    return await tx.scalar(
+        select(ConsultationSession).where(ConsultationSession.participant_id == participant_id)
+        .order_by(ConsultationSession.id.desc()).limit(1))
+
+
+async def open_session(tx: AsyncSession, participant_id: int, consultation_id: str,
+                       state: dict, status: str, at: datetime) -> ConsultationSession:
+    """Starts a new session of a consultation for a participant."""
+    row = ConsultationSession(participant_id=participant_id, consultation_id=consultation_id,
+                              status=status, state=state, started_at=at, updated_at=at)
+    tx.add(row)
+    await tx.flush()
+    return row
+
+
+def save_state(row: ConsultationSession, state: dict, status: str, at: datetime) -> None:
+    """Updates a session with the engine's new state."""
+    row.state = state
+    if status == "completed" and row.status != "completed":
+        row.completed_at = at
+    row.status = status
+    row.updated_at = at
+
+
+async def record_answer(tx: AsyncSession, row: ConsultationSession, question_id: str,
+                        raw: str, value: object, valid: bool, at: datetime) -> None:
+    """Records (or replaces) the answer to a question in a session."""
+    values = {"raw_text": raw, "value": value, "valid": valid, "answered_at": at}
+    existing = await tx.scalar(select(Answer.id).where(Answer.session_id == row.id,
+                                                       Answer.question_id == question_id))
+    if existing is not None:
+        await tx.execute(update(Answer).where(Answer.id == existing).values(**values))
+        return
+    await tx.execute(insert_ignoring_duplicates(
+        tx, Answer, {"session_id": row.id, "participant_id": row.participant_id,
+                     "consultation_id": row.consultation_id, "question_id": question_id,
+                     **values}, ["session_id", "question_id"]))
+
+
+async def clear_answers(tx: AsyncSession, row: ConsultationSession) -> None:
+    """Deletes the answers of a session and what was derived from them."""
+    await tx.execute(delete(Answer).where(Answer.session_id == row.id))
+    row.territory = row.age_band = row.feedback_opt_in = None
+
+
+async def erase_participant(tx: AsyncSession, participant_id: int) -> None:
+    """Erases everything a participant said: answers, sessions and message texts."""
+    await tx.execute(delete(Answer).where(Answer.participant_id == participant_id))
+    await tx.execute(delete(ConsultationSession)
+                     .where(ConsultationSession.participant_id == participant_id))
+    # The rows stay (a redelivered message must still be recognised), their words do not.
+    await tx.execute(update(InboundMessage).where(InboundMessage.participant_id == participant_id)
+                     .values(text="", payload={}))
+    await tx.execute(update(OutboxMessage)
+                     .where(OutboxMessage.participant_id == participant_id,
+                            OutboxMessage.status != "pending")
+                     .values(text=""))
+
+
+async def answers_of(tx: AsyncSession, participant_id: int) -> list[tuple[str, str, str]]:
+    """Lists (consultation title, question id, raw answer) held about a participant."""
+    rows = await tx.execute(
+        select(Consultation.title, Answer.question_id, Answer.raw_text)
+        .join(Consultation, Consultation.id == Answer.consultation_id)
+        .where(Answer.participant_id == participant_id).order_by(Answer.id))
+    return [tuple(row) for row in rows]

@@ -1,0 +1,82 @@
+"""Opens the database (SQLite by default, PostgreSQL for production) and hands out transactions."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+                  "postgres": "postgresql+asyncpg"}
+
+
+def async_url(url: str) -> URL:
+    """Returns the URL with the async driver Relais uses for its database kind."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+class Database:
+    """The connection pool and the transactions of one database."""
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = async_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect == "sqlite":
+            engine_options.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        else:
+            engine_options.setdefault("pool_size", 10)
+            engine_options.setdefault("pool_pre_ping", True)
+        self.engine = create_async_engine(self.url, **engine_options)
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine.sync_engine)
+        self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(self.engine.execution_options(readonly=True),
+                                          expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Yields a session whose work is committed on exit, or rolled back on error."""
+        async with self._writer.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """Yields a session for reading; on SQLite it does not take the write lock."""
+        async with self._reader() as session:
+            yield session
+
+    async def ping(self) -> None:
+        """Raises when the database cannot answer a trivial query."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        """Closes every pooled connection."""
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Relais issues BEGIN itself (below), so the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a message acknowledged to a provider survives a power cut, not only a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        # Writers take the lock up front: a deferred transaction that upgrades to a write
+        # fails at once with "database is locked" instead of waiting for busy_timeout.
+        readonly = connection.get_execution_options().get("readonly", False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

@@ -1,0 +1,100 @@
+"""The outbox: replies stored with the turn that made them, then delivered with leases."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import OutboxMessage, Participant
+
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+# Sent even to a participant who just opted out: the confirmation that they did.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message leased to one sender until `lease_until`."""
+
+    id: int
+    participant_id: int
+    channel: str
+    kind: str
+    text: str
+    choices: list
+    attempts: int
+    stopped: bool
+
+
+def enqueue(tx: AsyncSession, *, participant_id: int, channel: str, text: str, at: datetime,
+            choices: list | None = None, inbound_id: int | None = None, position: int = 0,
+            kind: str = "reply", not_before: datetime | None = None) -> None:
+    """Adds a message to deliver; commits with the caller's transaction."""
+    tx.add(OutboxMessage(participant_id=participant_id, channel=channel, text=text,
+                         choices=choices or [], inbound_id=inbound_id, position=position,
+                         kind=kind, status=PENDING, attempts=0, not_before=not_before,
+                         created_at=at))
+
+
+async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease: timedelta,
+                limit: int) -> list[Claimed]:
+    """Leases due messages of some channels, oldest first, taking over expired leases."""
+    due = and_(OutboxMessage.channel.in_(list(channels)), or_(
+        and_(OutboxMessage.status == PENDING,
+             or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now)),
+        # A sender that crashed mid-send left a lease that ran out.
+        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+    ))
+    statement = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
+    if tx.bind.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    rows = list(await tx.scalars(statement))
+    if not rows:
+        return []
+    stopped = set(await tx.scalars(
+        select(Participant.id).where(Participant.id.in_({r.participant_id for r in rows}),
+                                     Participant.stopped_at.is_not(None))))
+    for row in rows:
+        row.status, row.lease_until = SENDING, now + lease
+    return [Claimed(r.id, r.participant_id, r.channel, r.kind, r.text, r.choices, r.attempts,
+                    r.participant_id in stopped) for r in rows]
+
+
+async def mark_sent(tx: AsyncSession, message_id: int, provider_id: str | None,
+                    at: datetime) -> None:
+    """Records a delivery the provider accepted."""
+    await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        status=SENT, provider_id=provider_id, sent_at=at, lease_until=None, error=None))
+
+
+async def mark_retry(tx: AsyncSession, message_id: int, error: str, not_before: datetime) -> None:
+    """Puts a message back in the queue after a transient failure."""
+    await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        status=PENDING, attempts=OutboxMessage.attempts + 1, error=error[:2000],
+        not_before=not_before, lease_until=None))
+
+
+async def mark_final(tx: AsyncSession, message_id: int, status: str, error: str) -> None:
+    """Ends a message that will not be delivered (failed or cancelled), with why."""
+    await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        status=status, attempts=OutboxMessage.attempts + 1, error=error[:2000],
+        lease_until=None))
+
+
+async def cancel_pending(tx: AsyncSession, participant_id: int, reason: str) -> None:
+    """Cancels every undelivered message of a participant."""
+    await tx.execute(update(OutboxMessage).where(
+        OutboxMessage.participant_id == participant_id,
+        OutboxMessage.status.in_((PENDING, SENDING)),
+        OutboxMessage.kind != OPT_OUT_CONFIRMATION,
+    ).values(status=CANCELLED, error=reason))
+
+
+async def undelivered(tx: AsyncSession, participant_id: int) -> int:
+    """Counts a participant's messages still waiting for delivery."""
+    rows = await tx.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.participant_id == participant_id,
+        OutboxMessage.status.in_((PENDING, SENDING))))
+    return len(list(rows))

@@ -1,0 +1,201 @@
+"""The database tables, as SQLAlchemy 2 declarative models."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every database (SQLite would return naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = UTCDateTime()
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Participant(Base):
+    """A person on one channel, known only by a keyed pseudonym."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    stopped_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Identity(Base):
+    """The address of a participant (phone number, chat id), encrypted; nothing else."""
+
+    __tablename__ = "identities"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    address_ciphertext: Mapped[str] = mapped_column(Text)
+
+
+class Consultation(Base):
+    """A consultation file as loaded, so the admin view can read it without the bot."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict] = mapped_column(JSON)
+    checksum: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ConsultationSession(Base):
+    """One participant's run through one consultation, with the engine's state."""
+
+    __tablename__ = "consultation_sessions"
+    __table_args__ = (Index("ix_sessions_consultation_status", "consultation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    state: Mapped[dict] = mapped_column(JSON)
+    territory: Mapped[str | None] = mapped_column(String(12))
+    age_band: Mapped[str | None] = mapped_column(String(20))
+    feedback_opt_in: Mapped[bool | None] = mapped_column(Boolean)
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class InboundMessage(Base):
+    """A message as received from a channel, stored before it is acknowledged."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_inbound_channel_provider_id"),
+        Index("ix_inbound_status_id", "status", "id"),
+        Index("ix_inbound_participant_id", "participant_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_id: Mapped[str] = mapped_column(String(100))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(Timestamp)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    processed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Answer(Base):
+    """One answer to one question: the raw text and its normalised value."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("session_id", "question_id", name="uq_answers_session_question"),
+        Index("ix_answers_consultation_question", "consultation_id", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation_sessions.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    question_id: Mapped[str] = mapped_column(String(40))
+    raw_text: Mapped[str] = mapped_column(Text)
+    value: Mapped[object | None] = mapped_column(JSON)
+    valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    answered_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class OutboxMessage(Base):
+    """A message waiting to be delivered, or delivered, to a participant."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("inbound_id", "position", name="uq_outbox_inbound_position"),
+        Index("ix_outbox_status_id", "status", "id"),
+        Index("ix_outbox_participant_id", "participant_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20), default="reply")
+    text: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(Timestamp)
+    lease_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class AuditEntry(Base):
+    """Who did what, when: operators, officials and the system."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,41 @@
+"""Keyed pseudonyms and encryption of participants' addresses."""
+
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+def _derive(secret: bytes, purpose: bytes) -> bytes:
+    # One secret, separate keys per use: a leaked pseudonym key does not decrypt addresses.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+
+class Vault:
+    """Turns addresses into pseudonyms and sealed ciphertexts with keys from one secret."""
+
+    def __init__(self, secret_key: str) -> None:
+        if len(secret_key) < 16:
+            raise ValueError("the secret key must be at least 16 characters long")
+        secret = secret_key.encode("utf-8")
+        self._pseudonym_key = _derive(secret, b"relais/pseudonym/v1")
+        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"relais/identity/v1")))
+
+    def pseudonym(self, channel: str, address: str) -> str:
+        """Returns the stable keyed pseudonym (HMAC-SHA256, hex) of a channel address."""
+        message = f"{channel}:{address}".encode()
+        return hmac.new(self._pseudonym_key, message, hashlib.sha256).hexdigest()
+
+    def seal(self, address: str) -> str:
+        """Encrypts an address for the identity table."""
+        return self._fernet.encrypt(address.encode("utf-8")).decode("ascii")
+
+    def open(self, ciphertext: str) -> str:
+        """Decrypts an address; raises ValueError when the key does not match."""
+        try:
+            return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
+        except InvalidToken as error:
+            raise ValueError("address cannot be decrypted with this secret key") from error

@@ -1,0 +1,229 @@
+"""Whole conversations through inbox → processor → outbox → channel, on a real database."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import build
+from bot.channels.base import DeliveryError
+from storage.tables import (
+    Answer,
+    ConsultationSession,
+    Identity,
+    InboundMessage,
+    OutboxMessage,
+    Participant,
+)
+from tests.bot.conversation import RecordingChannel, incoming, say
+
+
+@pytest.fixture
+async def wired(settings, db):
+    """Relais whose web channel records deliveries."""
+    channel = RecordingChannel("web")
+    system = build(settings, channels=[channel])
+    await system.prepare()
+    yield system, channel
+    await system.stop()
+
+
+async def rows(db, model, *where):
+    async with db.read() as tx:
+        return list(await tx.scalars(select(model).where(*where)))
+
+
+MOBILITE = ["Bonjour", "oui", "59000", "2", "1, 3", "2", "Le prix",
+            "Les TER sont souvent en retard le matin", "Plus de trains le soir vers Lille",
+            "oui"]
+JEUNESSE = ["Salut", "OUI", "80 000", "passer"]
+
+
+async def test_a_whole_mobilite_consultation_is_stored_and_answered(wired):
+    relais, channel = wired
+    await say(relais, *MOBILITE, consultation="mobilite")
+    session = (await rows(relais.db, ConsultationSession))[0]
+    assert session.status == "completed" and session.territory == "59"
+    assert session.age_band == "a25_34"
+    answers = {a.question_id: a.value for a in await rows(relais.db, Answer)}
+    assert answers["territoire"] == "59" and answers["modes"] == ["train", "velo"]
+    replies = channel.texts("alice")
+    assert "Région Hauts-de-France" in replies[0]
+    assert len(await rows(relais.db, OutboxMessage, OutboxMessage.status != "sent")) == 0
+    inbound = await rows(relais.db, InboundMessage)
+    assert {m.status for m in inbound} == {"processed"} and len(inbound) == len(MOBILITE)
+
+
+async def test_a_whole_jeunesse_consultation_runs_to_its_closing(wired):
+    relais, channel = wired
+    flow = relais.flows["jeunesse"]
+    await say(relais, *JEUNESSE, consultation="jeunesse")
+    # Answer every remaining question with its first choice or a sentence, whatever it is.
+    for _ in range(30):
+        async with relais.db.read() as tx:
+            session = await tx.scalar(select(ConsultationSession))
+        if session.status != "active":
+            break
+        question = flow.question(session.state["question"])
+        reply = "1" if question.choices or question.type.value in ("scale", "yes_no") else \
+            "Il faudrait plus de places en apprentissage près de chez moi"
+        await say(relais, "oui" if question.type.value == "yes_no" else reply)
+    assert session.status == "completed"
+    assert channel.texts("alice")[-1] == flow.closing
+    assert len(await rows(relais.db, Answer)) >= 5
+
+
+async def test_a_redelivered_message_is_stored_and_answered_once(wired):
+    relais, channel = wired
+    first = incoming("Bonjour", provider_id="SM-same")
+    assert await relais.inbox.receive(first) is not None
+    assert await relais.inbox.receive(first) is None
+    await relais.processor.run_once()
+    await relais.delivery.run_once()
+    assert len(channel.sent) == 2  # notice + consent question, once
+    assert await relais.inbox.receive(first) is None
+    await relais.processor.run_once()
+    await relais.delivery.run_once()
+    assert len(channel.sent) == 2
+
+
+async def test_fifty_concurrent_copies_of_one_message_store_one_row(wired):
+    relais, _ = wired
+    message = incoming("Bonjour", address="bob", provider_id="SM-burst")
+    results = await asyncio.gather(*(relais.inbox.receive(message) for _ in range(50)))
+    assert sum(r is not None for r in results) == 1
+    assert len(await rows(relais.db, InboundMessage)) == 1
+    assert len(await rows(relais.db, Participant)) == 1
+
+
+async def test_fifty_new_participants_at_once_each_get_one_row(wired):
+    relais, _ = wired
+    await asyncio.gather(*(relais.inbox.receive(incoming("Bonjour", address=f"p{i}"))
+                           for i in range(50)))
+    assert len(await rows(relais.db, Participant)) == 50
+    assert len(await rows(relais.db, Identity)) == 50
+
+
+async def test_messages_are_processed_in_the_order_received(wired):
+    relais, channel = wired
+    for text in ["Bonjour", "oui", "80000"]:
+        await relais.inbox.receive(incoming(text))
+    await relais.processor.run_once()
+    await relais.delivery.run_once()
+    answers = await rows(relais.db, Answer)
+    assert [(a.question_id, a.value) for a in answers] == [("territoire", "80")]
+
+
+async def test_addresses_are_only_in_the_identity_table_and_encrypted(wired):
+    relais, _ = wired
+    await say(relais, "Bonjour", address="+33612345678")
+    participant = (await rows(relais.db, Participant))[0]
+    identity = (await rows(relais.db, Identity))[0]
+    assert "33612345678" not in participant.pseudonym + identity.address_ciphertext
+    assert relais.vault.open(identity.address_ciphertext) == "+33612345678"
+
+
+async def test_stop_cancels_everything_and_nothing_more_is_sent(wired):
+    relais, channel = wired
+    await say(relais, "Bonjour", "oui", "STOP")
+    assert "START" in channel.texts("alice")[-1]
+    sent = len(channel.sent)
+    await say(relais, "Ce que je pense du TER", "80000")
+    assert len(channel.sent) == sent
+    assert (await rows(relais.db, Participant))[0].stopped_at is not None
+    await say(relais, "START")
+    assert (await rows(relais.db, Participant))[0].stopped_at is None
+    assert len(channel.sent) > sent
+
+
+async def test_my_data_lists_what_is_held_and_erasure_removes_it(wired):
+    relais, channel = wired
+    await say(relais, "Bonjour", "oui", "59000", "MES DONNEES")
+    assert any("59000" in text for text in channel.texts("alice")[-2:])
+    await say(relais, "SUPPRIMER", "OUI")
+    assert await rows(relais.db, Answer) == []
+    assert await rows(relais.db, ConsultationSession) == []
+    assert {m.text for m in await rows(relais.db, InboundMessage)} == {""}
+
+
+async def test_a_message_that_keeps_failing_is_set_aside_and_others_go_on(wired, monkeypatch):
+    relais, channel = wired
+    from bot import engine
+
+    real_advance = engine.advance
+
+    def fragile(flow, session, inbound):
+        if inbound.text == "boum":
+            raise RuntimeError("poison")
+        return real_advance(flow, session, inbound)
+
+    monkeypatch.setattr(engine, "advance", fragile)
+    await relais.inbox.receive(incoming("boum", address="carol"))
+    await relais.inbox.receive(incoming("Bonjour", address="dave"))
+    for _ in range(3):
+        await relais.processor.run_once()
+    statuses = {m.text: (m.status, m.attempts) for m in await rows(relais.db, InboundMessage)}
+    assert statuses == {"boum": ("failed", 3), "Bonjour": ("processed", 0)}
+
+
+class FlakyChannel(RecordingChannel):
+    """Fails the way a provider does, as scripted."""
+
+    def __init__(self, *failures: DeliveryError) -> None:
+        super().__init__("web")
+        self.failures = list(failures)
+
+    async def send(self, address, message):
+        if self.failures:
+            raise self.failures.pop(0)
+        return await super().send(address, message)
+
+
+@pytest.mark.parametrize(("failure", "status", "stopped"), [
+    (DeliveryError("503 from provider"), "pending", False),
+    (DeliveryError("too many requests", retry_after=30), "pending", False),
+    (DeliveryError("invalid number", permanent=True), "failed", False),
+    (DeliveryError("blocked by user", permanent=True, recipient_stopped=True), "failed", True),
+])
+async def test_delivery_failures_are_retried_or_ended(settings, db, failure, status, stopped):
+    relais = build(settings, channels=[FlakyChannel(failure)])
+    await relais.prepare()
+    await relais.inbox.receive(incoming("Bonjour"))
+    await relais.processor.run_once()
+    await relais.delivery.run_once()
+    first = (await rows(db, OutboxMessage, OutboxMessage.position == 0))[0]
+    assert first.status == status and first.attempts == 1
+    if status == "pending":
+        assert first.not_before is not None
+        waited = (first.not_before - relais.delivery.clock()).total_seconds()
+        assert waited >= (failure.retry_after or 1) - 0.5  # minus the time the test took
+    participant = (await rows(db, Participant))[0]
+    assert (participant.stopped_at is not None) is stopped
+    await relais.stop()
+
+
+async def test_an_expired_lease_is_taken_over_after_a_crash(wired):
+    relais, channel = wired
+    from datetime import timedelta
+
+    from storage import outbox
+
+    await relais.inbox.receive(incoming("Bonjour"))
+    await relais.processor.run_once()
+    now = relais.delivery.clock()
+    async with relais.db.transaction() as tx:  # a sender claims, then dies
+        claimed = await outbox.claim(tx, ["web"], now, timedelta(seconds=60), 10)
+    assert len(claimed) == 2
+    assert await relais.delivery.run_once() == 0  # leased to the dead sender
+    relais.delivery.clock = lambda: now + timedelta(seconds=61)
+    assert await relais.delivery.run_once() == 2
+    assert len(channel.sent) == 2
+
+
+async def test_each_participant_takes_one_consultation_at_a_time(wired):
+    relais, channel = wired
+    await say(relais, "Bonjour", "oui", "59000", consultation="mobilite")
+    await say(relais, "Bonjour", consultation="jeunesse")  # mid-way: mobilite goes on
+    async with relais.db.read() as tx:
+        count = await tx.scalar(select(func.count()).select_from(ConsultationSession))
+    assert count == 1

@@ -1,0 +1,96 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when RELAIS_TEST_DATABASE_URL is set)."""
+
+import asyncio
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import build, create_web_app
+from bot.settings import Settings
+from storage import migrate
+from storage.database import Database
+from storage.tables import Base
+
+SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Fails any test that tries to connect outside this machine."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")
+                                          or sock.family == socket.AF_UNIX):
+            raise RuntimeError(f"tests must not reach the network ({host})")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Returns the test database URL, migrated once for the whole run."""
+    url = os.environ.get("RELAIS_TEST_DATABASE_URL") or \
+        f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'relais-test.db'}"
+
+    async def reset() -> None:
+        db = Database(url)
+        if db.dialect == "postgresql":
+            async with db.engine.begin() as connection:
+                await connection.execute(text("DROP SCHEMA public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+        await migrate.upgrade(db)
+        await db.close()
+
+    asyncio.run(reset())
+    return url
+
+
+async def empty(db: Database) -> None:
+    """Deletes every row, keeping the schema."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as connection:
+        if db.dialect == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+async def db(database_url):
+    """A connected, empty database."""
+    database = Database(database_url)
+    await empty(database)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    """Test settings on the test database."""
+    return Settings(env="test", database_url=database_url, secret_key=SECRET,
+                    public_url="https://relais.example.org", simulator=True)
+
+
+@pytest.fixture
+async def relais(settings, db):
+    """A built Relais with its flows published, background loops not started."""
+    system = build(settings)
+    await system.prepare()
+    yield system
+    await system.stop()
+
+
+@pytest.fixture
+async def client(aiohttp_client, relais):
+    """An HTTP client on the running application (background loops started)."""
+    return await aiohttp_client(create_web_app(relais))
+
+
+FLOWS_DIR = Path(__file__).parents[1] / "bot" / "flows"
