@@ -1,0 +1,1 @@
+"""The admin web view for officials and associations (aiohttp + Jinja2)."""

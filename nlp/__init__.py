@@ -1,0 +1,1 @@
+"""Theme classification and redaction of free-text answers (spaCy)."""
