@@ -1,6 +1,7 @@
 """Reads a raw answer into the normalised value a question type expects."""
 
 import re
+from functools import lru_cache
 
 from .flow import Choice, Question, QuestionType
 from .territory import departement_of
@@ -44,6 +45,7 @@ def _yes_no(question: Question, raw: str) -> bool:
 _ARTICLE = re.compile(r"^(?:le|la|les|l|un|une|des|du|de|d)\s+")
 
 
+@lru_cache(maxsize=4096)
 def _name(text: str) -> str:
     """Folds a label or an answer and drops a leading article: "Le prix" → "prix"."""
     return _ARTICLE.sub("", fold_words(text))

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -19,6 +20,8 @@ NUMBER_WORDS = {
 
 def strip_accents(text: str) -> str:
     """Returns the text without diacritics."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -30,6 +33,7 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=4096)  # labels and keywords are folded again at every turn
 def fold_words(text: str) -> str:
     """Returns the folded text with punctuation removed, for whole-message keywords."""
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", fold(text))).strip()

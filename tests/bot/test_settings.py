@@ -1,0 +1,49 @@
+"""Settings come from the environment only, and fail fast where production needs them."""
+
+import pytest
+
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+SECRET = "s" * 40
+
+
+def test_defaults_are_the_embedded_database_and_development(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL and settings.env == "development"
+    assert (tmp_path / ".relais-secret").read_text().strip() == settings.secret_key
+    assert Settings.from_env({}).secret_key == settings.secret_key  # stable across runs
+    assert (tmp_path / ".relais-secret").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"RELAIS_ENV": "production"}, "RELAIS_SECRET_KEY est obligatoire en production"),
+    ({"RELAIS_SECRET_KEY": "court"}, "au moins 32 caractères"),
+    ({"RELAIS_ENV": "prod", "RELAIS_SECRET_KEY": SECRET}, "RELAIS_ENV doit valoir"),
+])
+def test_bad_settings_are_refused_with_the_name_of_the_variable(environ, message, tmp_path,
+                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ)
+
+
+def test_the_contract_variables_are_read():
+    settings = Settings.from_env({
+        "RELAIS_SECRET_KEY": SECRET, "RELAIS_DATABASE_URL": "postgresql://db/relais",
+        "RELAIS_PUBLIC_URL": "https://relais.hautsdefrance.fr/",
+        "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_SECRET": "w",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot", "TELEGRAM_BOT_USERNAME": "relais_bot",
+        "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+33937001234",
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9"})
+    assert settings.privacy_url == "https://relais.hautsdefrance.fr/confidentialite"
+    assert settings.telegram_api_base_url == "http://127.0.0.1:9/bot"
+    assert settings.twilio_from == "+33937001234" and settings.database_url.startswith("postgres")
+    assert not settings.simulator_enabled or settings.env != "production"
+
+
+def test_the_simulator_is_off_in_production_unless_asked():
+    assert not Settings.from_env({"RELAIS_ENV": "production",
+                                  "RELAIS_SECRET_KEY": SECRET}).simulator_enabled
+    assert Settings.from_env({"RELAIS_ENV": "production", "RELAIS_SECRET_KEY": SECRET,
+                              "RELAIS_SIMULATOR": "1"}).simulator_enabled
