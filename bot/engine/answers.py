@@ -54,8 +54,9 @@ def _name(text: str) -> str:
 def match_choice(choices: tuple[Choice, ...], raw: str) -> Choice | None:
     """Finds the choice meant by a number, a label, a value or an alias."""
     number = read_integer(raw)
-    if number is not None:
-        return choices[number - 1] if 1 <= number <= len(choices) else None
+    if number is not None and 1 <= number <= len(choices):
+        return choices[number - 1]
+    # Out of range, a number may still be a label or an alias ("65", "2024").
     wanted = _name(raw)
     if not wanted:
         return None

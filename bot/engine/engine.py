@@ -202,9 +202,10 @@ class _Runner:
             return self.move(session.evolve(status=Status.ACTIVE), self.flow.questions[0].id)
         if keyword is Keyword.SKIP and session.status is Status.ACTIVE and session.question:
             question = self.flow.question(session.question)
-            if not question.required:
-                self.emit(QuestionSkipped(question.id))
-                return self.move(session, self.next_of(question, None))
+            if question.required:
+                return self.answer(session, skip_refused=True)
+            self.emit(QuestionSkipped(question.id))
+            return self.move(session, self.next_of(question, None))
         return None
 
     def confirm_erasure(self, session: Session) -> Turn:
@@ -253,17 +254,21 @@ class _Runner:
         session = session.evolve(attempts=session.attempts + 1)
         return self.reask(session, lead=wording.CONSENT_HINT)
 
-    def answer(self, session: Session) -> Turn:
+    def answer(self, session: Session, skip_refused: bool = False) -> Turn:
+        """Reads the answer to the current question; `skip_refused` when PASSER is not allowed."""
         question = self.flow.question(session.question)
         raw = self.inbound.text
         try:
+            if skip_refused:
+                raise Invalid(wording.REQUIRED)
             value = read_answer(question, raw)
-        except Invalid:
+        except Invalid as invalid:
             if session.attempts < MAX_REASKS:
                 attempt = session.attempts + 1
                 self.emit(AnswerRejected(question.id, raw, attempt))
+                reason = str(invalid) or wording.NOT_UNDERSTOOD
                 return self.reask(session.evolve(attempts=attempt),
-                                  lead=f"{wording.NOT_UNDERSTOOD} {hint(question)}")
+                                  lead=f"{reason} {hint(question)}")
             if question.required:
                 self.emit(AnswerRecorded(question.id, raw, None, valid=False))
             else:

@@ -39,4 +39,5 @@ HINTS = {
     "number": "Répondez par un nombre de {minimum} à {maximum}.",
 }
 NOT_UNDERSTOOD = "Je n'ai pas compris."
+REQUIRED = "Cette question demande une réponse."
 MAX_CHOICES = "Choisissez au plus {maximum} réponses."

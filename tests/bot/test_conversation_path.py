@@ -105,7 +105,7 @@ async def test_fifty_new_participants_at_once_each_get_one_row(wired):
 
 
 async def test_messages_are_processed_in_the_order_received(wired):
-    relais, channel = wired
+    relais, _channel = wired
     for text in ["Bonjour", "oui", "80000"]:
         await relais.inbox.receive(incoming(text))
     await relais.processor.run_once()
@@ -147,7 +147,7 @@ async def test_my_data_lists_what_is_held_and_erasure_removes_it(wired):
 
 
 async def test_a_message_that_keeps_failing_is_set_aside_and_others_go_on(wired, monkeypatch):
-    relais, channel = wired
+    relais, _channel = wired
     from bot import engine
 
     real_advance = engine.advance
@@ -221,7 +221,7 @@ async def test_an_expired_lease_is_taken_over_after_a_crash(wired):
 
 
 async def test_each_participant_takes_one_consultation_at_a_time(wired):
-    relais, channel = wired
+    relais, _channel = wired
     await say(relais, "Bonjour", "oui", "59000", consultation="mobilite")
     await say(relais, "Bonjour", consultation="jeunesse")  # mid-way: mobilite goes on
     async with relais.db.read() as tx:

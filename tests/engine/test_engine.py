@@ -31,7 +31,9 @@ from bot.engine import (
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 CHOICES = (Choice("train", "Le train"), Choice("car", "Le car"),
-           Choice("velo", "Le vélo", aliases=("bicyclette",)), Choice("prix", "Le prix des billets"))
+           Choice("velo", "Le vélo", aliases=("bicyclette",)),
+           Choice("prix", "Le prix des billets"))
+TWO_TEXTS = (Question("q", QuestionType.TEXT, "Q ?"), Question("r", QuestionType.TEXT, "R ?"))
 
 
 def make_flow(*questions: Question, expiry_hours: float = 48) -> Flow:
@@ -198,7 +200,7 @@ def test_stop_inside_a_sentence_is_an_answer():
 
 
 def test_start_brings_a_stopped_participant_back_to_the_same_question():
-    flow = make_flow(Question("q", QuestionType.TEXT, "Q ?"), Question("r", QuestionType.TEXT, "R ?"))
+    flow = make_flow(*TWO_TEXTS)
     session, _ = play(flow, "Salut", "oui", "réponse", "STOP", "START")
     assert session.status is Status.ACTIVE and session.question == "r"
 
@@ -212,7 +214,7 @@ def test_help_and_my_data_answer_then_repeat_the_question():
 
 
 def test_erasure_asks_for_confirmation():
-    flow = make_flow(Question("q", QuestionType.TEXT, "Q ?"), Question("r", QuestionType.TEXT, "R ?"))
+    flow = make_flow(*TWO_TEXTS)
     session, events = play(flow, "Salut", "oui", "ma réponse", "SUPPRIMER")
     assert "OUI" in last_reply(events) and session.confirming_erasure
     kept, events = play(flow, "non", session=session)
@@ -223,13 +225,13 @@ def test_erasure_asks_for_confirmation():
 
 
 def test_restart_forgets_answers_and_asks_the_first_question_again():
-    flow = make_flow(Question("q", QuestionType.TEXT, "Q ?"), Question("r", QuestionType.TEXT, "R ?"))
-    session, events = play(flow, "Salut", "oui", "un", "recommencer")
+    flow = make_flow(*TWO_TEXTS)
+    session, _events = play(flow, "Salut", "oui", "un", "recommencer")
     assert session.answers == {} and session.question == "q"
 
 
 def test_an_idle_session_resumes_with_a_reminder_and_does_not_take_the_message_as_answer():
-    flow = make_flow(Question("q", QuestionType.TEXT, "Q ?"), Question("r", QuestionType.TEXT, "R ?"),
+    flow = make_flow(*TWO_TEXTS,
                      expiry_hours=24)
     session, _ = play(flow, "Salut", "oui", "un")
     later = T0 + timedelta(days=3)
@@ -256,7 +258,8 @@ def test_media_gets_a_polite_request_for_text():
 def test_choice_questions_offer_numbered_choices_and_buttons():
     flow = make_flow(Question("q", QuestionType.SINGLE_CHOICE, "Comment ?", choices=CHOICES))
     _, events = play(flow, "Salut", "oui")
-    assert events[-1].text == "Comment ?\n1. Le train\n2. Le car\n3. Le vélo\n4. Le prix des billets"
+    assert events[-1].text == ("Comment ?\n1. Le train\n2. Le car\n3. Le vélo\n"
+                               "4. Le prix des billets")
     assert events[-1].choices[1] == ("2", "Le car")
 
 
@@ -265,3 +268,16 @@ def test_sessions_round_trip_through_plain_data():
                      Question("r", QuestionType.TEXT, "?"))
     session, _ = play(flow, "Salut", "oui", "1,2")
     assert type(session).from_dict(session.to_dict()) == session
+
+
+def test_passer_on_a_required_question_is_not_taken_as_an_answer():
+    flow = make_flow(*TWO_TEXTS)
+    session, events = play(flow, "Salut", "oui", "PASSER")
+    assert answered(events) == {} and session.question == "q"
+    assert last_reply(events).startswith("Cette question demande une réponse.")
+
+
+def test_a_number_out_of_range_can_still_be_a_label():
+    choices = (Choice("jeune", "Moins de 25 ans"), Choice("senior", "65", aliases=("65 ans",)))
+    flow = make_flow(Question("q", QuestionType.SINGLE_CHOICE, "?", choices=choices))
+    assert answered(play(flow, "Salut", "oui", "65")[1]) == {"q": "senior"}
