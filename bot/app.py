@@ -18,7 +18,7 @@ from bot.engine import Flow
 from bot.inbox import Inbox
 from bot.processor import Processor, utcnow
 from bot.settings import Settings
-from storage import catalog, migrate
+from storage import audit, catalog, migrate
 from storage.database import Database
 from storage.vault import Vault
 
@@ -54,10 +54,14 @@ class Relais:
                               "en attente) : lancez « relais db upgrade »")
         async with self.db.transaction() as tx:
             for flow in self.flows.values():
-                await catalog.publish(
+                changed = await catalog.publish(
                     tx, consultation_id=flow.id, title=flow.title, audience=flow.audience,
                     version=flow.version, retention_days=flow.retention_days,
                     definition=describe(flow), at=utcnow())
+                if changed:
+                    audit.record(tx, actor="system", action="consultation.published",
+                                 target=flow.id, details={"version": flow.version},
+                                 at=utcnow())
 
     def start(self) -> None:
         """Starts the background processor and sender."""

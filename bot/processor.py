@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from bot import engine
 from bot.engine import Flow, Inbound, Purpose, Session, Status
 from bot.workers import drain_forever, wait_until
-from storage import conversations, inbox, outbox, participants
+from storage import audit, conversations, inbox, outbox, participants
 from storage.database import Database
 from storage.tables import ConsultationSession, InboundMessage
 
@@ -123,6 +123,8 @@ class Processor:
                 await conversations.clear_answers(tx, row)
             elif isinstance(event, engine.ErasureConfirmed):
                 await conversations.erase_participant(tx, message.participant_id)
+                audit.record(tx, actor="participant", action="participant.erased",
+                             target=f"participant:{message.participant_id}", at=now)
                 row = None
             elif isinstance(event, engine.ParticipantStopped):
                 await participants.set_stopped(tx, message.participant_id, now)

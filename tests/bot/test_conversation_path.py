@@ -9,6 +9,7 @@ from bot.app import build
 from bot.channels.base import DeliveryError
 from storage.tables import (
     Answer,
+    AuditEntry,
     ConsultationSession,
     Identity,
     InboundMessage,
@@ -144,6 +145,8 @@ async def test_my_data_lists_what_is_held_and_erasure_removes_it(wired):
     assert await rows(relais.db, Answer) == []
     assert await rows(relais.db, ConsultationSession) == []
     assert {m.text for m in await rows(relais.db, InboundMessage)} == {""}
+    erasures = await rows(relais.db, AuditEntry, AuditEntry.action == "participant.erased")
+    assert len(erasures) == 1 and erasures[0].target.startswith("participant:")
 
 
 async def test_a_message_that_keeps_failing_is_set_aside_and_others_go_on(wired, monkeypatch):
