@@ -57,6 +57,30 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class Association(Base):
+    """An association that relays consultations to the people it knows."""
+
+    __tablename__ = "associations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    territory: Mapped[str | None] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class Invite(Base):
+    """A short code an association hands out: Telegram deep link, SMS first word, QR code."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
 class Participant(Base):
     """A person on one channel, known only by a keyed pseudonym."""
 
@@ -67,6 +91,13 @@ class Participant(Base):
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     stopped_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The invite that brought the participant, kept so each association's relay is counted.
+    invite_code: Mapped[str | None] = mapped_column(
+        ForeignKey("invites.code", ondelete="SET NULL"))
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="SET NULL"), index=True)
+    # Set while a bare /start waits for the person to say which association sent them.
+    asked_association_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class Identity(Base):
@@ -182,10 +213,13 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None] = mapped_column(Timestamp)
     lease_until: Mapped[datetime | None] = mapped_column(Timestamp)
-    provider_id: Mapped[str | None] = mapped_column(String(100))
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # What the provider later reported (Twilio status callbacks): only ever moves forward.
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivery_error: Mapped[str | None] = mapped_column(String(20))
 
 
 class AuditEntry(Base):

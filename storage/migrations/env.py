@@ -7,16 +7,23 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from storage.database import async_url
-from storage.tables import Base
+from storage.tables import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
 
 
+def _render_item(kind: str, item, _autogen_context):
+    # Migrations must not import the models: render our UTC type as the plain column type.
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
-                      compare_type=True)
+                      compare_type=True, render_item=_render_item)
     with context.begin_transaction():
         context.run_migrations()
 
