@@ -67,7 +67,8 @@ class Delivery:
             reason = "no such channel configured" if channel is None else "address erased"
             await self._end(message.id, outbox.FAILED, reason)
             return
-        outgoing = OutgoingMessage(message.text, tuple(tuple(c) for c in message.choices))
+        outgoing = OutgoingMessage(message.text, tuple(tuple(c) for c in message.choices),
+                                   message.question_id)
         try:
             provider_id = await channel.send(address, outgoing)
         except DeliveryError as error:

@@ -140,16 +140,17 @@ class Processor:
             elif isinstance(event, engine.ReplySent):
                 stopped = turn.session.status is Status.STOPPED
                 kind = outbox.OPT_OUT_CONFIRMATION if stopped else "reply"
-                self._reply(tx, message, position, event.text, now, event.choices, kind)
+                self._reply(tx, message, position, event.text, now, event.choices, kind,
+                            event.question)
                 position += 1
         if row is not None:
             conversations.save_state(row, turn.session.to_dict(), turn.session.status, now)
 
     def _reply(self, tx, message: InboundMessage, position: int, text: str, now: datetime,
-               choices: tuple = (), kind: str = "reply") -> None:
+               choices: tuple = (), kind: str = "reply", question: str | None = None) -> None:
         outbox.enqueue(tx, participant_id=message.participant_id, channel=message.channel,
                        text=text, at=now, choices=[list(c) for c in choices],
-                       inbound_id=message.id, position=position, kind=kind)
+                       question_id=question, inbound_id=message.id, position=position, kind=kind)
 
 
 def _derive(row: ConsultationSession, purpose: Purpose | None, value: object) -> None:

@@ -24,16 +24,19 @@ class Claimed:
     kind: str
     text: str
     choices: list
+    question_id: str | None
     attempts: int
     stopped: bool
 
 
 def enqueue(tx: AsyncSession, *, participant_id: int, channel: str, text: str, at: datetime,
-            choices: list | None = None, inbound_id: int | None = None, position: int = 0,
-            kind: str = "reply", not_before: datetime | None = None) -> None:
+            choices: list | None = None, question_id: str | None = None,
+            inbound_id: int | None = None, position: int = 0, kind: str = "reply",
+            not_before: datetime | None = None) -> None:
     """Adds a message to deliver; commits with the caller's transaction."""
     tx.add(OutboxMessage(participant_id=participant_id, channel=channel, text=text,
-                         choices=choices or [], inbound_id=inbound_id, position=position,
+                         choices=choices or [], question_id=question_id,
+                         inbound_id=inbound_id, position=position,
                          kind=kind, status=PENDING, attempts=0, not_before=not_before,
                          created_at=at))
 
@@ -58,8 +61,8 @@ async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease:
                                      Participant.stopped_at.is_not(None))))
     for row in rows:
         row.status, row.lease_until = SENDING, now + lease
-    return [Claimed(r.id, r.participant_id, r.channel, r.kind, r.text, r.choices, r.attempts,
-                    r.participant_id in stopped) for r in rows]
+    return [Claimed(r.id, r.participant_id, r.channel, r.kind, r.text, r.choices, r.question_id,
+                    r.attempts, r.participant_id in stopped) for r in rows]
 
 
 async def mark_sent(tx: AsyncSession, message_id: int, provider_id: str | None,

@@ -209,6 +209,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(20), default="reply")
     text: Mapped[str] = mapped_column(Text)
     choices: Mapped[list] = mapped_column(JSON, default=list)
+    question_id: Mapped[str | None] = mapped_column(String(40))  # what the buttons answer
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None] = mapped_column(Timestamp)

@@ -22,7 +22,8 @@ class OutgoingMessage:
     """A message to deliver to one address."""
 
     text: str
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label): buttons where the channel has them
+    question: str | None = None  # the step the buttons answer
 
 
 class DeliveryError(Exception):

@@ -1,6 +1,6 @@
 """The pure conversation engine: standard library only, no I/O."""
 
-from .engine import MAX_REASKS, MAX_TURNS, Inbound, Turn, advance, hint, prompt
+from .engine import CONSENT_STEP, MAX_REASKS, MAX_TURNS, Inbound, Turn, advance, hint, prompt
 from .events import (
     AnswerRecorded,
     AnswerRejected,
@@ -26,6 +26,7 @@ from .flow import END, Choice, Condition, Flow, Purpose, Question, QuestionType,
 from .session import Session, Status
 
 __all__ = [
+    "CONSENT_STEP",
     "END",
     "MAX_REASKS",
     "MAX_TURNS",

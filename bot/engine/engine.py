@@ -36,6 +36,7 @@ MAX_MOVES_PER_TURN = 100  # guards against a flow whose jumps never reach a ques
 MAX_TURNS = 300  # guards against a flow whose jumps loop through questions forever
 
 YES_NO_CHOICES = (("oui", "Oui"), ("non", "Non"))
+CONSENT_STEP = "_consentement"  # the step id buttons of the consent question carry
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Inbound:
     text: str
     at: datetime
     media: bool = False
+    question: str | None = None  # the step a button answers, when the channel knows it
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class _Runner:
             return self.stop(session, from_status=session.status)
         if session.confirming_erasure:
             return self.confirm_erasure(session)
+        if keyword is Keyword.START and session.status in OPEN:
+            return self.reask(session, lead=self.resume_line(session))
         if keyword is not None and keyword is not Keyword.START:
             handled = self.keyword(session, keyword)
             if handled is not None:
@@ -141,11 +145,19 @@ class _Runner:
         if self.inbound.media:
             self.say(wording.MEDIA)
             return self.done(session)
+        if self.inbound.question is not None and self.inbound.question != self.step(session):
+            self.emit(MessageIgnored("button of an earlier question"))
+            return self.reask(session, lead=wording.STALE_CHOICE)
         if session.status is Status.CONSENT:
             return self.consent(session)
         return self.answer(session)
 
     # -- starting, stopping, coming back
+
+    @staticmethod
+    def step(session: Session) -> str | None:
+        """Returns the id of the step waiting for an answer."""
+        return CONSENT_STEP if session.status is Status.CONSENT else session.question
 
     def new_session(self) -> Session:
         return Session(consultation=self.flow.id, status=Status.CONSENT, last_at=self.inbound.at)
@@ -154,7 +166,7 @@ class _Runner:
         self.emit(FlowStarted(self.flow.id))
         session = self.new_session()
         self.say(self.flow.welcome)
-        self.emit(ReplySent(self.flow.consent, YES_NO_CHOICES))
+        self.emit(ReplySent(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP))
         return self.done(session)
 
     def stop(self, session: Session, from_status: Status | None) -> Turn:
@@ -233,7 +245,7 @@ class _Runner:
     def reask(self, session: Session, lead: str | None = None) -> Turn:
         """Asks the current question again, optionally after a line of explanation."""
         if session.status is Status.CONSENT:
-            reply = ReplySent(self.flow.consent, YES_NO_CHOICES)
+            reply = ReplySent(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP)
         else:
             reply = prompt(self.flow, self.flow.question(session.question))
         if lead:

@@ -39,5 +39,6 @@ HINTS = {
     "number": "Répondez par un nombre de {minimum} à {maximum}.",
 }
 NOT_UNDERSTOOD = "Je n'ai pas compris."
+STALE_CHOICE = "Ce choix répond à une question précédente."
 REQUIRED = "Cette question demande une réponse."
 MAX_CHOICES = "Choisissez au plus {maximum} réponses."

@@ -281,3 +281,21 @@ def test_a_number_out_of_range_can_still_be_a_label():
     choices = (Choice("jeune", "Moins de 25 ans"), Choice("senior", "65", aliases=("65 ans",)))
     flow = make_flow(Question("q", QuestionType.SINGLE_CHOICE, "?", choices=choices))
     assert answered(play(flow, "Salut", "oui", "65")[1]) == {"q": "senior"}
+
+
+def test_a_button_of_an_earlier_question_is_not_taken_for_the_current_one():
+    flow = make_flow(Question("a", QuestionType.SINGLE_CHOICE, "A ?", choices=CHOICES),
+                     Question("b", QuestionType.SINGLE_CHOICE, "B ?", choices=CHOICES))
+    session, _ = play(flow, "Salut", "oui", "1")
+    turn = advance(flow, session, Inbound("2", T0 + timedelta(hours=1), question="a"))
+    assert turn.session.question == "b" and turn.session.answers == {"a": "train"}
+    assert turn.replies[0].text.startswith("Ce choix répond à une question précédente.")
+    turn = advance(flow, session, Inbound("2", T0 + timedelta(hours=1), question="b"))
+    assert turn.session.answers == {"a": "train", "b": "car"}
+
+
+def test_start_in_the_middle_of_a_consultation_repeats_the_question():
+    flow = make_flow(*TWO_TEXTS)
+    session, events = play(flow, "Salut", "oui", "un", "/start")
+    assert session.answers == {"q": "un"} and session.question == "r"
+    assert last_reply(events).endswith("R ?")

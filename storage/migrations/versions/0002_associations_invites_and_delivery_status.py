@@ -40,6 +40,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_invites_association_id'), ['association_id'], unique=False)
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('question_id', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('delivery_status', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('delivery_error', sa.String(length=20), nullable=True))
         batch_op.create_index(batch_op.f('ix_outbox_provider_id'), ['provider_id'], unique=False)
@@ -69,6 +70,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_provider_id'))
         batch_op.drop_column('delivery_error')
         batch_op.drop_column('delivery_status')
+        batch_op.drop_column('question_id')
 
     with op.batch_alter_table('invites', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invites_association_id'))
