@@ -3,21 +3,27 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from bot import web as routes
+from bot import webhooks
 from bot.channels.base import Channel
 from bot.channels.local import WebChannel
+from bot.channels.telegram import Telegram
+from bot.channels.twilio_sms import TwilioSms
 from bot.consultations import FLOWS_DIR, default_paths, describe, load_flows
 from bot.delivery import Delivery
 from bot.engine import Flow
 from bot.inbox import Inbox
 from bot.processor import Processor, utcnow
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
+from bot.spool import Spool
 from storage import audit, catalog, migrate
 from storage.database import Database
 from storage.vault import Vault
@@ -25,7 +31,10 @@ from storage.vault import Vault
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024  # webhooks and forms are small; bigger bodies get 413
+SPOOL_CHECK_SECONDS = 5.0
 RELAIS = web.AppKey("relais", "Relais")
+# Telegram: at most one message a second per chat and 30 a second in all.
+TELEGRAM_LIMITS = {"per_address_interval": 1.0, "per_second": 30.0}
 
 
 class NotMigrated(Exception):
@@ -43,7 +52,12 @@ class Relais:
     inbox: Inbox
     processor: Processor
     delivery: Delivery
-    tasks: list[asyncio.Task] = field(default_factory=list)
+    spool: Spool
+    telegram: Telegram | None = None
+    sms: TwilioSms | None = None
+    clock: Callable[[], datetime] = utcnow
+    spool_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def prepare(self) -> None:
         """Migrates the embedded database (or checks a server's) and publishes the flows."""
@@ -57,26 +71,58 @@ class Relais:
                 changed = await catalog.publish(
                     tx, consultation_id=flow.id, title=flow.title, audience=flow.audience,
                     version=flow.version, retention_days=flow.retention_days,
-                    definition=describe(flow), at=utcnow())
+                    definition=describe(flow), at=self.clock())
                 if changed:
                     audit.record(tx, actor="system", action="consultation.published",
                                  target=flow.id, details={"version": flow.version},
-                                 at=utcnow())
+                                 at=self.clock())
 
-    def start(self) -> None:
-        """Starts the background processor and sender."""
-        self.tasks = [asyncio.create_task(self.processor.run(), name="processor"),
-                      asyncio.create_task(self.delivery.run(), name="delivery")]
+    @property
+    def channels(self) -> list:
+        """The provider channels configured (Telegram, SMS)."""
+        return [c for c in (self.telegram, self.sms) if c is not None]
+
+    async def start(self) -> None:
+        """Opens the provider clients and starts the background work."""
+        for channel in self.channels:
+            await channel.start()
+        self.spawn(self.processor.run())
+        self.spawn(self.delivery.run())
+        self.spawn(self._drain_spool_forever())
+        if self.telegram is not None and not self.settings.public_url:
+            log.info("pas de RELAIS_PUBLIC_URL : Telegram en interrogation régulière (polling)")
+            self.spawn(self.telegram.poll(self.inbox.receive))
+
+    def spawn(self, work: Coroutine) -> asyncio.Task:
+        """Runs work in the background, kept until it ends or Relais stops."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     async def stop(self) -> None:
-        """Stops the background work and closes the database."""
-        for task in self.tasks:
+        """Stops the background work, closes the provider clients and the database."""
+        for task in list(self.tasks):
             task.cancel()
-        for task in self.tasks:
+        for task in list(self.tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.tasks = []
+        for channel in self.channels:
+            await channel.close()
         await self.db.close()
+
+    async def _drain_spool_forever(self) -> None:
+        while True:
+            if self.spool.pending():
+                try:
+                    drained = await self.spool.drain(self.inbox.receive)
+                    if drained:
+                        log.info("%s SMS repris du spool", drained)
+                except webhooks.DATABASE_DOWN:
+                    pass  # still down: the next round tries again
+            self.spool_waiting.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.spool_waiting.wait(), SPOOL_CHECK_SECONDS)
 
 
 def build(settings: Settings, channels: Iterable[Channel] = (),
@@ -93,10 +139,25 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
     replies_queued = asyncio.Event()
     processor = Processor(db, flows, settings.default_consultation, inbox.arrived,
                           replies_queued)
+    telegram = sms = None
+    if settings.telegram_bot_token:
+        telegram = Telegram(settings.telegram_bot_token, settings.telegram_webhook_secret,
+                            settings.telegram_api_base_url, settings.telegram_bot_username)
+    if settings.twilio_account_sid:
+        sms = TwilioSms(settings.twilio_account_sid, settings.twilio_auth_token,
+                        settings.twilio_from, settings.public_url,
+                        settings.twilio_api_base_url)
     registry: dict[str, Channel] = {WebChannel.name: WebChannel()}
+    registry.update({c.name: c for c in (telegram, sms) if c is not None})
     registry.update({channel.name: channel for channel in channels})
-    delivery = Delivery(db, vault, registry, replies_queued)
-    return Relais(settings, db, vault, flows, inbox, processor, delivery)
+    limits = {WebChannel.name: RateLimiter(None, None)}
+    if telegram is not None:
+        limits[telegram.name] = RateLimiter(**TELEGRAM_LIMITS)
+    if sms is not None:
+        limits[sms.name] = RateLimiter(None, settings.sms_per_second)
+    delivery = Delivery(db, vault, registry, replies_queued, limits=limits)
+    return Relais(settings, db, vault, flows, inbox, processor, delivery,
+                  Spool(settings.spool_dir), telegram, sms)
 
 
 def create_web_app(relais: Relais) -> web.Application:
@@ -105,9 +166,10 @@ def create_web_app(relais: Relais) -> web.Application:
                           middlewares=[routes.security_headers])
     app[RELAIS] = relais
     routes.setup(app, relais)
+    webhooks.setup(app, relais)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        relais.start()
+        await relais.start()
         yield
         await relais.stop()
 

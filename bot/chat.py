@@ -22,7 +22,7 @@ async def chat(settings: Settings, consultation: str, name: str | None) -> None:
         raise ValueError(f"consultation inconnue « {consultation} » "
                          f"(connues : {', '.join(sorted(relais.flows))})")
     await relais.prepare()
-    relais.start()
+    await relais.start()
     address = name or f"terminal-{secrets.token_hex(4)}"
     print(f"Consultation « {relais.flows[consultation].title} ». Écrivez vos messages ; "
           "Ctrl-D pour quitter.")

@@ -1,11 +1,14 @@
-"""The `relais` command line: serve, chat, check flows, migrate."""
+"""The `relais` command line: serve, chat, check flows, migrate, associations and invites."""
 
 import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.engine.territory import REGION_DEPARTEMENTS
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("relais")
@@ -18,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines hold the bot token
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
@@ -36,10 +40,15 @@ def _describe(error: Exception) -> str:
     if isinstance(error, InvalidConsultations):
         return "fichiers de consultation invalides :\n" + "\n".join(
             f"  {problem}" for problem in error.problems)
+    if isinstance(error, OSError) and error.filename:  # a file, not a connection
+        return f"fichier inaccessible : {error.filename} ({error.strerror})"
     if isinstance(error, OSError | ConnectionError):
         return f"connexion impossible ({error})"
     name = type(error).__name__
-    return str(error) if isinstance(error, SettingsError | ValueError) else f"{name}: {error}"
+    # Only an imported bot.app raises NotMigrated; importing it here could fail in turn.
+    app = sys.modules.get("bot.app")
+    clear = (SettingsError, ValueError, *((app.NotMigrated,) if app else ()))
+    return str(error) if isinstance(error, clear) else f"{name}: {error}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +78,26 @@ def _parser() -> argparse.ArgumentParser:
         title="actions", metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="appliquer les migrations")
     upgrade.set_defaults(run=_db_upgrade)
+
+    association = commands.add_parser("association", help="associations relais").add_subparsers(
+        title="actions", metavar="ACTION")
+    add = association.add_parser("add", help="enregistrer une association")
+    add.add_argument("name", metavar="NOM", help="nom de l'association (unique)")
+    add.add_argument("--territory", choices=sorted(REGION_DEPARTEMENTS), default=None,
+                     help="département (02, 59, 60, 62 ou 80)")
+    add.set_defaults(run=_association_add)
+
+    invite = commands.add_parser("invite", help="invitations des associations").add_subparsers(
+        title="actions", metavar="ACTION")
+    create = invite.add_parser("create", help="créer une invitation : code, lien, SMS, QR code")
+    create.add_argument("--association", required=True, help="nom de l'association")
+    create.add_argument("--consultation", required=True, help="identifiant (ex. mobilite)")
+    create.add_argument("--out", type=Path, default=Path("invitations"),
+                        help="dossier des QR codes (invitations/)")
+    create.set_defaults(run=_invite_create)
+    listing = invite.add_parser("list", help="lister les invitations d'une association")
+    listing.add_argument("--association", required=True, help="nom de l'association")
+    listing.set_defaults(run=_invite_list)
     return parser
 
 
@@ -139,3 +168,131 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     applied = asyncio.run(run())
     print(f"base à jour ({len(applied)} migration(s) appliquée(s))")
     return 0
+
+
+@asynccontextmanager
+async def _prepared(settings: Settings) -> AsyncIterator:
+    """Yields the database ready for invites: migrated (SQLite) or checked, flows published."""
+    from bot.app import build
+
+    # Invites refer to published consultations, so this does what `serve` does at start.
+    relais = build(settings)
+    try:
+        await relais.prepare()
+        yield relais
+    finally:
+        await relais.db.close()
+
+
+def _association_add(args: argparse.Namespace) -> int:
+    from bot.processor import utcnow
+    from storage import invites
+
+    async def run():
+        async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
+            return await invites.add_association(tx, args.name, args.territory, utcnow())
+
+    association = asyncio.run(run())
+    territory = f" ({association.territory})" if association.territory else ""
+    print(f"association {association.id} : {association.name}{territory}")
+    return 0
+
+
+def _invite_create(args: argparse.Namespace) -> int:
+    from bot import invites as cards
+
+    settings = Settings.from_env()
+    username = _bot_username(settings)  # asked before the transaction: no lock held meanwhile
+    number = cards.receiving_number(settings.twilio_from)
+
+    async def run():
+        async with _prepared(settings) as relais, relais.db.transaction() as tx:
+            association = await _association_named(tx, args.association)
+            flow = relais.flows.get(args.consultation.strip())
+            if flow is None:
+                raise ValueError(f"consultation inconnue « {args.consultation.strip()} » "
+                                 f"(connues : {', '.join(sorted(relais.flows))})")
+            invite = await _new_invite(tx, association.id, flow.id)
+            link = cards.deep_link(username, invite.code) if username else None
+            content = link or (cards.sms_qr_content(invite.code, number) if number else None)
+            # Written before the commit: an invite whose QR code failed is not kept.
+            qr = cards.write_qr(content, args.out, f"invitation-{invite.code}") if content else ()
+            return association.name, flow, invite.code, link, qr
+
+    name, flow, code, link, qr = asyncio.run(run())
+    print(f"invitation {code} : {name}, consultation {flow.id} ({flow.title})")
+    print(f"code : {code}")
+    print(f"lien Telegram : {link or 'aucun (nom du bot inconnu)'}")
+    print(f"SMS : {cards.sms_instruction(code, number) if number else 'aucun (pas de numéro)'}")
+    print(f"QR code : {' '.join(map(str, qr)) or 'aucun (ni lien Telegram ni numéro SMS)'}")
+    print()
+    print(cards.invitation_text(name, flow.title, code, username, number))
+    if username is None and number is None:
+        print("relais: attention : invitation inutilisable tant que TELEGRAM_BOT_USERNAME "
+              "(ou TELEGRAM_BOT_TOKEN) ou TWILIO_FROM (un numéro de téléphone) n'est pas défini",
+              file=sys.stderr)
+    return 0
+
+
+async def _new_invite(tx, association_id: int, consultation_id: str):
+    """Stores an invite under a fresh random code, drawing again on the rare collision."""
+    from bot.invites import new_code
+    from bot.processor import utcnow
+    from storage import invites
+
+    for _attempt in range(10):
+        try:
+            return await invites.create_invite(tx, association_id, consultation_id, new_code(),
+                                               utcnow())
+        except invites.CodeTaken:
+            continue
+    raise ValueError("aucun code d'invitation libre en 10 essais : réessayez")
+
+
+def _invite_list(args: argparse.Namespace) -> int:
+    from storage import invites
+
+    async def run():
+        async with _prepared(Settings.from_env()) as relais, relais.db.read() as tx:
+            association = await _association_named(tx, args.association)
+            return association.name, await invites.invites_of(tx, association.id)
+
+    name, found = asyncio.run(run())
+    print(f"{len(found)} invitation(s) de {name}")
+    for invite in found:
+        state = "révoquée" if invite.revoked_at else "active"
+        print(f"{invite.code}  {invite.consultation_id:<12}  "
+              f"{invite.created_at:%Y-%m-%d}  {state}")
+    return 0
+
+
+async def _association_named(tx, name: str):
+    """Returns the association with this name; raises ValueError listing the known ones."""
+    from storage import invites
+
+    association = await invites.association_by_name(tx, name)
+    if association is not None:
+        return association
+    known = [a.name for a in await invites.all_associations(tx)]
+    hint = (f"connues : {', '.join(known)}" if known
+            else "aucune : créez-la avec « relais association add »")
+    raise ValueError(f"association inconnue « {name.strip()} » ({hint})")
+
+
+def _bot_username(settings: Settings) -> str | None:
+    """Returns the Telegram bot's username from the settings, or asks the Bot API for it."""
+    from bot.invites import telegram_username
+
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    token = settings.telegram_bot_token
+    if not token:
+        return None
+    try:
+        return asyncio.run(telegram_username(token, settings.telegram_api_base_url))
+    except Exception as error:  # an invite works without its link: say so and go on
+        # PTB repeats the token in some messages; it must not reach a terminal or a log.
+        reason = f"{type(error).__name__}: {error}".replace(token, "…")
+        print(f"relais: nom du bot Telegram inconnu, invitation sans lien ({reason})",
+              file=sys.stderr)
+        return None

@@ -3,11 +3,14 @@
 import asyncio
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot import quiet_hours
 from bot.channels.base import Channel, DeliveryError, OutgoingMessage
 from bot.processor import utcnow
+from bot.ratelimit import RateLimiter
 from bot.workers import drain_forever
 from storage import outbox, participants
 from storage.database import Database
@@ -15,29 +18,35 @@ from storage.vault import Vault
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # a sender that dies mid-send frees its messages after this
+LEASE = timedelta(seconds=120)  # a sender that dies mid-send frees its messages after this
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 IDLE_POLL_SECONDS = 1.0
+BATCH = 100
+# Replies to what a citizen just wrote go out at once; anything Relais starts waits for
+# the hours when it may write to people.
+CONVERSATIONAL = frozenset({"reply", outbox.OPT_OUT_CONFIRMATION})
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
-    """Returns the wait before the next try: capped exponential with full jitter."""
+    """Returns the wait before the next try: capped exponential, jittered, ≥ retry_after."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempts)
     wait = random.uniform(ceiling / 2, ceiling)
     return max(wait, retry_after or 0.0)
 
 
 class Delivery:
-    """Sends what the outbox holds, once, to participants who have not opted out."""
+    """Sends what the outbox holds, once, in order per participant, within rate limits."""
 
     def __init__(self, db: Database, vault: Vault, channels: dict[str, Channel],
-                 wake: asyncio.Event, clock: Callable[[], datetime] = utcnow) -> None:
+                 wake: asyncio.Event, limits: dict[str, RateLimiter] | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.vault = vault
         self.channels = channels
         self.wake = wake
+        self.limits = limits or {}
         self.clock = clock
         self.sent = asyncio.Condition()
 
@@ -45,53 +54,79 @@ class Delivery:
         """Delivers until cancelled, waking when replies are queued."""
         await drain_forever(self.run_once, self.wake, IDLE_POLL_SECONDS, "envoi")
 
-    async def run_once(self, limit: int = 50) -> int:
+    async def run_once(self, limit: int = BATCH) -> int:
         """Delivers the messages due now; returns how many were handled."""
         async with self.db.transaction() as tx:
             claimed = await outbox.claim(tx, self.channels, self.clock(), LEASE, limit)
             addresses = {m.participant_id: await participants.address_of(
                 tx, self.vault, m.participant_id) for m in claimed}
+        by_participant: dict[int, list[outbox.Claimed]] = defaultdict(list)
         for message in claimed:
-            await self._deliver(message, addresses[message.participant_id])
+            by_participant[message.participant_id].append(message)
+        # One participant's messages in order; different participants side by side.
+        await asyncio.gather(*(self._deliver_in_order(messages, addresses[pid])
+                               for pid, messages in by_participant.items()))
         if claimed:
             async with self.sent:
                 self.sent.notify_all()
         return len(claimed)
 
-    async def _deliver(self, message: outbox.Claimed, address: str | None) -> None:
+    async def _deliver_in_order(self, messages: list[outbox.Claimed],
+                                address: str | None) -> None:
+        for position, message in enumerate(messages):
+            if not await self._deliver(message, address):
+                # Keep the order: what follows a message that must wait, waits with it.
+                async with self.db.transaction() as tx:
+                    for later in messages[position + 1:]:
+                        await outbox.release(tx, later.id)
+                return
+
+    async def _deliver(self, message: outbox.Claimed, address: str | None) -> bool:
+        """Delivers one message; False when it was put back to wait."""
         if message.stopped and message.kind != outbox.OPT_OUT_CONFIRMATION:
             await self._end(message.id, outbox.CANCELLED, "participant stopped")
-            return
+            return True
         channel = self.channels.get(message.channel)
         if channel is None or address is None:
             reason = "no such channel configured" if channel is None else "address erased"
             await self._end(message.id, outbox.FAILED, reason)
-            return
+            return True
+        if message.kind not in CONVERSATIONAL:
+            allowed = quiet_hours.next_allowed(self.clock())
+            if allowed > self.clock():
+                async with self.db.transaction() as tx:
+                    await outbox.release(tx, message.id, not_before=allowed)
+                return False
+        limiter = self.limits.get(message.channel)
+        if limiter is not None:
+            await limiter.wait(address)
         outgoing = OutgoingMessage(message.text, tuple(tuple(c) for c in message.choices),
                                    message.question_id)
         try:
             provider_id = await channel.send(address, outgoing)
         except DeliveryError as error:
-            await self._failed(message, error)
-            return
+            if error.retry_after and limiter is not None:
+                limiter.pause(error.retry_after)  # the provider throttles the whole sender
+            return await self._failed(message, error)
         except Exception as error:  # an unexpected client error: retry, but say so
             log.exception("canal %s : erreur inattendue à l'envoi", message.channel)
-            await self._failed(message, DeliveryError(repr(error)))
-            return
+            return await self._failed(message, DeliveryError(repr(error)))
         async with self.db.transaction() as tx:
             await outbox.mark_sent(tx, message.id, provider_id, self.clock())
+        return True
 
-    async def _failed(self, message: outbox.Claimed, error: DeliveryError) -> None:
+    async def _failed(self, message: outbox.Claimed, error: DeliveryError) -> bool:
         async with self.db.transaction() as tx:
             if error.recipient_stopped:
                 await participants.set_stopped(tx, message.participant_id, self.clock())
             if error.permanent or message.attempts + 1 >= MAX_ATTEMPTS:
                 log.warning("message %s abandonné : %s", message.id, error)
                 await outbox.mark_final(tx, message.id, outbox.FAILED, str(error))
-            else:
-                wait = backoff(message.attempts, error.retry_after)
-                await outbox.mark_retry(tx, message.id, str(error),
-                                        self.clock() + timedelta(seconds=wait))
+                return True
+            wait = backoff(message.attempts, error.retry_after)
+            await outbox.mark_retry(tx, message.id, str(error),
+                                    self.clock() + timedelta(seconds=wait))
+            return False
 
     async def _end(self, message_id: int, status: str, reason: str) -> None:
         async with self.db.transaction() as tx:

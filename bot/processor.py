@@ -2,25 +2,42 @@
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from bot import engine
+from bot import engine, referral
 from bot.engine import Flow, Inbound, Purpose, Session, Status
+from bot.engine.text import fold_words
 from bot.workers import drain_forever, wait_until
-from storage import audit, conversations, inbox, outbox, participants
+from storage import audit, conversations, inbox, invites, outbox, participants
 from storage.database import Database
-from storage.tables import ConsultationSession, InboundMessage
+from storage.tables import ConsultationSession, InboundMessage, Participant
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # a message that fails this often is set aside so others go on
 IDLE_POLL_SECONDS = 2.0
+FLOOD_MESSAGES = 20  # more than this in FLOOD_WINDOW is a flood…
+FLOOD_WINDOW = timedelta(minutes=1)
+FLOOD_REPLY_GAP = timedelta(seconds=5)  # …answered at most once in this long
+_CODE = re.compile(r"[A-Za-z0-9]{4,16}")
 
 
 def utcnow() -> datetime:
     """Returns the current time, timezone-aware."""
     return datetime.now(UTC)
+
+
+@dataclass
+class _Turn:
+    """What one message does before the engine runs: which flow, which input, which replies."""
+
+    flow: Flow
+    row: ConsultationSession | None
+    inbound: Inbound
+    silent: bool = False  # e.g. the person blocked the bot: apply the turn, send nothing
 
 
 class Processor:
@@ -32,6 +49,7 @@ class Processor:
         self.db = db
         self.flows = flows
         self.default = default_consultation
+        self.keywords = {fold_words(f.keyword): f.id for f in flows.values() if f.keyword}
         self.wake = wake
         self.replies_queued = replies_queued
         self.clock = clock
@@ -85,36 +103,112 @@ class Processor:
 
         return await wait_until(done, self.processed, seconds)
 
-    def _flow_for(self, row: ConsultationSession | None, message: InboundMessage) -> Flow:
-        asked = message.payload.get("consultation")
-        state = Session.from_dict(row.state) if row is not None else None
-        finished = state is None or state.status not in (Status.CONSENT, Status.ACTIVE,
-                                                         Status.STOPPED)
-        if asked in self.flows and finished:
-            return self.flows[asked]
-        if row is not None and row.consultation_id in self.flows:
-            return self.flows[row.consultation_id]
-        return self.flows[asked] if asked in self.flows else self.flows[self.default]
+    # -- one message
 
     async def _apply(self, tx, message: InboundMessage) -> None:
-        row = await conversations.current(tx, message.participant_id)
-        flow = self._flow_for(row, message)
-        session = None
-        if row is not None and row.consultation_id == flow.id:
-            session = Session.from_dict(row.state)
-        elif row is not None:
-            # Another consultation is asked for: the new one starts from scratch.
-            row = None
-        media = bool(message.payload.get("media"))
-        inbound = Inbound(message.text, message.received_at, media=media)
-        turn = engine.advance(flow, session, inbound)
+        participant = await tx.get(Participant, message.participant_id)
+        turn = await self._prepare(tx, participant, message)
+        if turn is None:
+            return
+        result = engine.advance(turn.flow, _state(turn.row, turn.flow), turn.inbound)
+        silent = turn.silent or await self._flooding(tx, message)
+        await self._record(tx, message, turn.flow, turn.row, result, silent)
+
+    async def _prepare(self, tx, participant: Participant,
+                       message: InboundMessage) -> _Turn | None:
+        """Picks the consultation and the engine input; None when the message is handled here."""
+        row = await conversations.current(tx, participant.id)
+        state = _state(row)
+        busy = state is not None and state.status in (Status.CONSENT, Status.ACTIVE,
+                                                      Status.STOPPED)
+        payload = message.payload
+        text = payload.get("keyword") or message.text
+        at = message.received_at
+        if payload.get("event") == "blocked":
+            flow = self._flow_of(row)
+            return _Turn(flow, _same(row, flow), Inbound("STOP", at), silent=True)
+        invite = await self._invite(tx, message)
+        if invite is not None and participant.association_id is None:
+            participant.invite_code = invite.code
+            participant.association_id = invite.association_id
+            participant.asked_association_at = None
+        if not busy:
+            asked = self._asked_for(invite, text)
+            if asked is not None:
+                flow = self.flows[asked]
+                return _Turn(flow, _same(row, flow), Inbound("", at))
+            if participant.asked_association_at is not None:
+                await self._take_association(tx, participant, text)
+                return _Turn(self._flow_of(None), None, Inbound("", at))
+            if (payload.get("start") and participant.association_id is None
+                    and await self._ask_association(tx, participant, message)):
+                return None
+            wanted = payload.get("consultation")
+            if wanted in self.flows and (row is None or row.consultation_id != wanted):
+                return _Turn(self.flows[wanted], None, Inbound(text, at))
+        flow = self._flow_of(row)
+        inbound = Inbound(text, at, media=bool(payload.get("media")) and not text.strip(),
+                          question=payload.get("question"))
+        return _Turn(flow, _same(row, flow), inbound)
+
+    def _flow_of(self, row: ConsultationSession | None) -> Flow:
+        if row is not None and row.consultation_id in self.flows:
+            return self.flows[row.consultation_id]
+        return self.flows[self.default]
+
+    def _asked_for(self, invite, text: str) -> str | None:
+        """Returns the consultation an invite or an SMS keyword asks for."""
+        if invite is not None and invite.consultation_id in self.flows:
+            return invite.consultation_id
+        return self.keywords.get(fold_words(text))
+
+    async def _invite(self, tx, message: InboundMessage):
+        """Finds the invite a message carries: a /start parameter or an SMS's first word."""
+        code = message.payload.get("invite")
+        if code is None and message.channel == "sms":
+            first = message.text.strip().split(maxsplit=1)
+            code = first[0] if first else None
+        if not code or not _CODE.fullmatch(code):
+            return None
+        # An unknown code is just a first message: nothing tells the sender it was wrong.
+        return await invites.invite_by_code(tx, code)
+
+    async def _ask_association(self, tx, participant: Participant,
+                               message: InboundMessage) -> bool:
+        names = [a.name for a in await invites.all_associations(tx)]
+        if not names:
+            return False
+        text, choices = referral.question(names)
+        participant.asked_association_at = self.clock()
+        self._reply(tx, message, 0, text, self.clock(), choices, question=referral.STEP)
+        return True
+
+    async def _take_association(self, tx, participant: Participant, answer: str) -> None:
+        participant.asked_association_at = None
+        names = [a.name for a in await invites.all_associations(tx)]
+        chosen = referral.match(answer, names)
+        if chosen is not None:
+            association = await invites.association_by_name(tx, chosen)
+            participant.association_id = association.id
+
+    async def _flooding(self, tx, message: InboundMessage) -> bool:
+        """Tells whether replies must be held back: a flood is answered once in a while."""
+        since = message.received_at - FLOOD_WINDOW
+        if await inbox.count_since(tx, message.participant_id, since) <= FLOOD_MESSAGES:
+            return False
+        last = await outbox.last_created(tx, message.participant_id)
+        return last is not None and self.clock() - last < FLOOD_REPLY_GAP
+
+    async def _record(self, tx, message: InboundMessage, flow: Flow,
+                      row: ConsultationSession | None, turn: engine.Turn, silent: bool) -> None:
+        """Applies the engine's events: session, answers, opt-out, erasure, replies."""
         now = self.clock()
         position = 0
+        pid = message.participant_id
         for event in turn.events:
             if isinstance(event, engine.FlowStarted):
                 row = await conversations.open_session(
-                    tx, message.participant_id, flow.id, turn.session.to_dict(),
-                    turn.session.status, now)
+                    tx, pid, flow.id, turn.session.to_dict(), turn.session.status, now)
             elif isinstance(event, engine.AnswerRecorded):
                 await conversations.record_answer(tx, row, event.question, event.raw,
                                                   event.value, event.valid, now)
@@ -122,21 +216,23 @@ class Processor:
             elif isinstance(event, engine.FlowRestarted | engine.ConsentRefused):
                 await conversations.clear_answers(tx, row)
             elif isinstance(event, engine.ErasureConfirmed):
-                await conversations.erase_participant(tx, message.participant_id)
+                await conversations.erase_participant(tx, pid)
                 audit.record(tx, actor="participant", action="participant.erased",
-                             target=f"participant:{message.participant_id}", at=now)
+                             target=f"participant:{pid}", at=now)
                 row = None
             elif isinstance(event, engine.ParticipantStopped):
-                await participants.set_stopped(tx, message.participant_id, now)
-                await outbox.cancel_pending(tx, message.participant_id, "participant stopped")
+                await participants.set_stopped(tx, pid, now)
+                await outbox.cancel_pending(tx, pid, "participant stopped")
             elif isinstance(event, engine.ParticipantRestarted):
-                await participants.set_stopped(tx, message.participant_id, None)
-            elif isinstance(event, engine.DataRequested):
-                held = await conversations.answers_of(tx, message.participant_id)
-                self._reply(tx, message, position, data_summary(held), now)
-                position += 1
+                await participants.set_stopped(tx, pid, None)
             elif isinstance(event, engine.FlowFailed):
                 log.error("consultation %s : %s", flow.id, event.reason)
+            elif silent:
+                continue
+            elif isinstance(event, engine.DataRequested):
+                held = await conversations.answers_of(tx, pid)
+                self._reply(tx, message, position, data_summary(held), now)
+                position += 1
             elif isinstance(event, engine.ReplySent):
                 stopped = turn.session.status is Status.STOPPED
                 kind = outbox.OPT_OUT_CONFIRMATION if stopped else "reply"
@@ -151,6 +247,17 @@ class Processor:
         outbox.enqueue(tx, participant_id=message.participant_id, channel=message.channel,
                        text=text, at=now, choices=[list(c) for c in choices],
                        question_id=question, inbound_id=message.id, position=position, kind=kind)
+
+
+def _state(row: ConsultationSession | None, flow: Flow | None = None) -> Session | None:
+    if row is None or (flow is not None and row.consultation_id != flow.id):
+        return None
+    return Session.from_dict(row.state)
+
+
+def _same(row: ConsultationSession | None, flow: Flow) -> ConsultationSession | None:
+    """Keeps the session row only when it belongs to the flow about to run."""
+    return row if row is not None and row.consultation_id == flow.id else None
 
 
 def _derive(row: ConsultationSession, purpose: Purpose | None, value: object) -> None:

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ class Settings:
     default_consultation: str = "mobilite"
     flows_dir: Path | None = None
     simulator: bool | None = None
+    spool_dir: Path = Path("spool")
+    sms_per_second: float = 10.0
 
     @property
     def production(self) -> bool:
@@ -75,13 +78,31 @@ class Settings:
         if len(secret) < 32:
             raise SettingsError("RELAIS_SECRET_KEY doit compter au moins 32 caractères")
         flows_dir = get("RELAIS_FLOWS_DIR")
+        webhook_secret = get("TELEGRAM_WEBHOOK_SECRET")
+        if webhook_secret and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret):
+            raise SettingsError("TELEGRAM_WEBHOOK_SECRET : 16 à 256 caractères parmi A-Z a-z "
+                                "0-9 _ -")
+        if get("TELEGRAM_BOT_TOKEN") and get("RELAIS_PUBLIC_URL") and not webhook_secret:
+            raise SettingsError("TELEGRAM_WEBHOOK_SECRET est obligatoire pour recevoir les "
+                                "webhooks Telegram (RELAIS_PUBLIC_URL est défini)")
+        twilio = [get(n) for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")]
+        if any(twilio) and not all(twilio):
+            raise SettingsError("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN et TWILIO_FROM vont "
+                                "ensemble : il en manque")
+        if all(twilio) and not get("RELAIS_PUBLIC_URL"):
+            raise SettingsError("RELAIS_PUBLIC_URL est obligatoire pour vérifier les "
+                                "signatures Twilio")
+        try:
+            sms_rate = float(get("RELAIS_SMS_PER_SECOND") or 10)
+        except ValueError:
+            raise SettingsError("RELAIS_SMS_PER_SECOND doit être un nombre") from None
         return cls(
             env=mode,
             database_url=get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
             secret_key=secret,
             public_url=get("RELAIS_PUBLIC_URL"),
             telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
-            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_webhook_secret=webhook_secret,
             telegram_api_base_url=get("TELEGRAM_API_BASE_URL") or TELEGRAM_API,
             telegram_bot_username=get("TELEGRAM_BOT_USERNAME"),
             twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
@@ -91,6 +112,8 @@ class Settings:
             default_consultation=get("RELAIS_DEFAULT_CONSULTATION") or "mobilite",
             flows_dir=Path(flows_dir) if flows_dir else None,
             simulator={"1": True, "0": False}.get(get("RELAIS_SIMULATOR") or ""),
+            spool_dir=Path(get("RELAIS_SPOOL_DIR") or "spool"),
+            sms_per_second=sms_rate,
         )
 
 

@@ -79,3 +79,9 @@ async def count_by_status(tx: AsyncSession) -> dict[str, int]:
     rows = await tx.execute(select(InboundMessage.status, func.count())
                             .group_by(InboundMessage.status))
     return dict(rows.all())
+
+
+async def count_since(tx: AsyncSession, participant_id: int, since: datetime) -> int:
+    """Counts a participant's messages received since a time."""
+    return await tx.scalar(select(func.count()).select_from(InboundMessage).where(
+        InboundMessage.participant_id == participant_id, InboundMessage.received_at >= since))

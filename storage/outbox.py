@@ -4,8 +4,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.tables import OutboxMessage, Participant
 
@@ -44,7 +45,14 @@ def enqueue(tx: AsyncSession, *, participant_id: int, channel: str, text: str, a
 async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease: timedelta,
                 limit: int) -> list[Claimed]:
     """Leases due messages of some channels, oldest first, taking over expired leases."""
-    due = and_(OutboxMessage.channel.in_(list(channels)), or_(
+    earlier = aliased(OutboxMessage)
+    # A participant's messages keep their order: one waiting blocks those after it.
+    blocked = exists().where(
+        earlier.participant_id == OutboxMessage.participant_id,
+        earlier.id < OutboxMessage.id,
+        or_(and_(earlier.status == SENDING, earlier.lease_until >= now),
+            and_(earlier.status == PENDING, earlier.not_before > now)))
+    due = and_(OutboxMessage.channel.in_(list(channels)), ~blocked, or_(
         and_(OutboxMessage.status == PENDING,
              or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now)),
         # A sender that crashed mid-send left a lease that ran out.
@@ -101,3 +109,33 @@ async def undelivered(tx: AsyncSession, participant_id: int) -> int:
         OutboxMessage.participant_id == participant_id,
         OutboxMessage.status.in_((PENDING, SENDING))))
     return len(list(rows))
+
+
+async def record_delivery_status(tx: AsyncSession, provider_id: str, status: str,
+                                 error_code: str | None, order: dict[str, int]) -> int | None:
+    """Records a provider's delivery report if it moves the message forward.
+
+    Returns the participant of the message, or None when no message has this provider id.
+    """
+    row = await tx.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == provider_id))
+    if row is None:
+        return None
+    # Callbacks arrive out of order and twice: "sent" after "delivered" changes nothing.
+    if order.get(status, -1) > order.get(row.delivery_status or "", -1):
+        row.delivery_status = status
+        row.delivery_error = error_code
+    return row.participant_id
+
+
+async def release(tx: AsyncSession, message_id: int, not_before: datetime | None = None) -> None:
+    """Gives a leased message back to the queue untouched, optionally for later."""
+    values = {"status": PENDING, "lease_until": None}
+    if not_before is not None:
+        values["not_before"] = not_before
+    await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+async def last_created(tx: AsyncSession, participant_id: int) -> datetime | None:
+    """Returns when the participant's latest message was queued."""
+    return await tx.scalar(select(func.max(OutboxMessage.created_at))
+                           .where(OutboxMessage.participant_id == participant_id))

@@ -26,6 +26,22 @@ class OutgoingMessage:
     question: str | None = None  # the step the buttons answer
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A well-formed request that carries nothing to store; answered 200 so it is not resent."""
+
+    reason: str
+
+
+class WebhookError(Exception):
+    """A request refused: forged (403), malformed (400) or of the wrong type (415)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
 class DeliveryError(Exception):
     """A delivery that failed; `permanent` ones are never retried."""
 

@@ -32,7 +32,7 @@ def test_the_contract_variables_are_read():
     settings = Settings.from_env({
         "RELAIS_SECRET_KEY": SECRET, "RELAIS_DATABASE_URL": "postgresql://db/relais",
         "RELAIS_PUBLIC_URL": "https://relais.hautsdefrance.fr/",
-        "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_SECRET": "w",
+        "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_SECRET": "w" * 20,
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot", "TELEGRAM_BOT_USERNAME": "relais_bot",
         "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+33937001234",
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9"})
