@@ -6,6 +6,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import Enum
 
 from bot import quiet_hours
 from bot.channels.base import Channel, DeliveryError, OutgoingMessage
@@ -27,6 +28,14 @@ BATCH = 100
 # Replies to what a citizen just wrote go out at once; anything Relais starts waits for
 # the hours when it may write to people.
 CONVERSATIONAL = frozenset({"reply", outbox.OPT_OUT_CONFIRMATION})
+
+
+class _Outcome(Enum):
+    """What one delivery means for the participant's next messages."""
+
+    DONE = "done"  # sent, or ended for good: the next may go
+    WAIT = "wait"  # put back for later: the next wait behind it
+    STOPPED = "stopped"  # the recipient is gone: the next are cancelled
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -74,29 +83,35 @@ class Delivery:
     async def _deliver_in_order(self, messages: list[outbox.Claimed],
                                 address: str | None) -> None:
         for position, message in enumerate(messages):
-            if not await self._deliver(message, address):
-                # Keep the order: what follows a message that must wait, waits with it.
-                async with self.db.transaction() as tx:
-                    for later in messages[position + 1:]:
+            outcome = await self._deliver(message, address)
+            if outcome is _Outcome.DONE:
+                continue
+            rest = messages[position + 1:]
+            async with self.db.transaction() as tx:
+                for later in rest:
+                    if outcome is _Outcome.STOPPED:  # blocked or unsubscribed just now
+                        await outbox.mark_final(tx, later.id, outbox.CANCELLED,
+                                                "participant stopped")
+                    else:  # keep the order: what follows a message that waits, waits too
                         await outbox.release(tx, later.id)
-                return
+            return
 
-    async def _deliver(self, message: outbox.Claimed, address: str | None) -> bool:
-        """Delivers one message; False when it was put back to wait."""
+    async def _deliver(self, message: outbox.Claimed, address: str | None) -> "_Outcome":
+        """Delivers one message and says whether the ones after it may follow."""
         if message.stopped and message.kind != outbox.OPT_OUT_CONFIRMATION:
             await self._end(message.id, outbox.CANCELLED, "participant stopped")
-            return True
+            return _Outcome.DONE
         channel = self.channels.get(message.channel)
         if channel is None or address is None:
             reason = "no such channel configured" if channel is None else "address erased"
             await self._end(message.id, outbox.FAILED, reason)
-            return True
+            return _Outcome.DONE
         if message.kind not in CONVERSATIONAL:
             allowed = quiet_hours.next_allowed(self.clock())
             if allowed > self.clock():
                 async with self.db.transaction() as tx:
                     await outbox.release(tx, message.id, not_before=allowed)
-                return False
+                return _Outcome.WAIT
         limiter = self.limits.get(message.channel)
         if limiter is not None:
             await limiter.wait(address)
@@ -113,20 +128,20 @@ class Delivery:
             return await self._failed(message, DeliveryError(repr(error)))
         async with self.db.transaction() as tx:
             await outbox.mark_sent(tx, message.id, provider_id, self.clock())
-        return True
+        return _Outcome.DONE
 
-    async def _failed(self, message: outbox.Claimed, error: DeliveryError) -> bool:
+    async def _failed(self, message: outbox.Claimed, error: DeliveryError) -> "_Outcome":
         async with self.db.transaction() as tx:
             if error.recipient_stopped:
                 await participants.set_stopped(tx, message.participant_id, self.clock())
             if error.permanent or message.attempts + 1 >= MAX_ATTEMPTS:
                 log.warning("message %s abandonné : %s", message.id, error)
                 await outbox.mark_final(tx, message.id, outbox.FAILED, str(error))
-                return True
+                return _Outcome.STOPPED if error.recipient_stopped else _Outcome.DONE
             wait = backoff(message.attempts, error.retry_after)
             await outbox.mark_retry(tx, message.id, str(error),
                                     self.clock() + timedelta(seconds=wait))
-            return False
+            return _Outcome.WAIT
 
     async def _end(self, message_id: int, status: str, reason: str) -> None:
         async with self.db.transaction() as tx:

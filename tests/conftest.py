@@ -14,6 +14,8 @@ from storage import migrate
 from storage.database import Database
 from storage.tables import Base
 
+pytest_plugins = ["tests.fakes.fixtures"]  # fake_telegram and fake_twilio, everywhere
+
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 
 

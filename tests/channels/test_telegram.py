@@ -1,0 +1,252 @@
+"""The Telegram channel end to end: captured updates in, what the citizen receives out."""
+
+import asyncio
+import copy
+
+import pytest
+
+from storage import invites
+from storage.tables import Answer, InboundMessage, Participant
+from tests.channels.conftest import post_update, rows, settle
+from tests.fakes.fixtures import telegram_update
+
+CHAT = 5123456789  # the private chat of the captured fixtures
+
+
+def chat_of(update: dict) -> int:
+    for key in ("message", "callback_query", "my_chat_member"):
+        if key in update:
+            part = update[key]
+            return (part.get("chat") or part["message"]["chat"])["id"]
+    raise KeyError
+
+
+def in_chat(name: str, chat: int = CHAT, update_id: int | None = None) -> dict:
+    """A captured update, moved to one chat so several make one conversation."""
+    update = copy.deepcopy(telegram_update(name))
+    message = update.get("message") or update.get("edited_message")
+    message["chat"]["id"] = message["from"]["id"] = chat
+    if update_id is not None:
+        update["update_id"] = update_id
+    return update
+
+
+# (fixture, HTTP status, stored?, what the citizen is told — None for nothing)
+UPDATES = [
+    ("text_message", 200, True, "Région Hauts-de-France"),
+    ("long_text_4096", 200, True, "Région Hauts-de-France"),
+    ("unknown_future_field", 200, True, "Région Hauts-de-France"),
+    ("start_bare", 200, True, "Région Hauts-de-France"),  # no association known: straight in
+    ("edited_message", 200, False, None),
+    ("channel_post", 200, False, None),
+    ("my_chat_member_member", 200, False, None),
+    ("my_chat_member_kicked", 200, True, None),
+]
+
+
+@pytest.mark.parametrize(("name", "status", "stored", "told"), UPDATES,
+                         ids=[u[0] for u in UPDATES])
+async def test_each_kind_of_update(web, app_relais, fake_telegram, name, status, stored, told):
+    update = telegram_update(name)
+    response = await post_update(web, update)
+    assert response.status == status
+    await settle(app_relais)
+    assert len(await rows(app_relais, InboundMessage)) == int(stored)
+    texts = fake_telegram.sent_texts()
+    if told is None:
+        assert texts == []
+    else:
+        assert told in texts[0]
+
+
+@pytest.mark.parametrize("media", ["sticker", "photo", "voice", "document", "location",
+                                   "contact"])
+async def test_media_gets_a_polite_request_for_text_and_is_never_downloaded(
+        web, app_relais, fake_telegram, media):
+    await post_update(web, telegram_update("text_message"))
+    await settle(app_relais)
+    consent = copy.deepcopy(telegram_update("text_message"))
+    consent["update_id"] += 1
+    consent["message"]["text"] = "oui"
+    await post_update(web, consent)
+    await settle(app_relais)
+    update = in_chat(media)
+    update["message"].pop("caption", None)  # a caption is text: it would be the answer
+    assert (await post_update(web, update)).status == 200
+    await settle(app_relais)
+    assert "message écrit" in fake_telegram.sent_texts()[-1]
+    assert fake_telegram.calls_to("getFile") == []
+
+
+@pytest.mark.parametrize(("headers", "status"), [
+    ({"secret": None}, 403),
+    ({"secret": "wrong-secret-0123456789"}, 403),
+    ({"secret": "S3CR3T-WEBHOOK-TOKEN_0123456789"}, 403),
+    ({"secret": "s3cr3t-webhook-token_0123456789x"}, 403),
+    ({"secret": "s3cr3t-webhook"}, 403),
+    ({"content_type": "text/plain"}, 415),
+    ({"content_type": "application/x-www-form-urlencoded"}, 415),
+])
+async def test_forged_or_wrongly_typed_requests_touch_nothing(web, app_relais, headers, status):
+    response = await post_update(web, telegram_update("text_message"), **headers)
+    assert response.status == status
+    assert "error" in await response.json()
+    assert await rows(app_relais, InboundMessage) == []
+    assert await rows(app_relais, Participant) == []
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ("{not json", "corps JSON invalide"),
+    ("[1, 2]", "update_id manquant ou invalide"),
+    ('{"message": {}}', "update_id manquant ou invalide"),
+    ('{"update_id": "12"}', "update_id manquant ou invalide"),
+    ('{"update_id": 12, "message": {"text": "x"}}', "mise à jour Telegram illisible"),
+    ("[" * 10000 + "]" * 10000, "corps JSON invalide"),
+])
+async def test_malformed_bodies_get_400_with_the_reason(web, app_relais, body, reason):
+    response = await web.post("/webhooks/telegram", data=body, headers={
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": "s3cr3t-webhook-token_0123456789"})
+    assert response.status == 400
+    assert (await response.json())["error"] == reason
+    assert await rows(app_relais, InboundMessage) == []
+
+
+async def test_a_redelivered_update_is_stored_and_answered_once(web, app_relais, fake_telegram):
+    update = telegram_update("text_message")
+    responses = await asyncio.gather(*(post_update(web, update) for _ in range(50)))
+    assert {r.status for r in responses} == {200}
+    await post_update(web, update)
+    await settle(app_relais)
+    assert len(await rows(app_relais, InboundMessage)) == 1
+    assert len(fake_telegram.sent_texts()) == 2  # the notice and the consent question
+
+
+async def test_buttons_answer_their_question_and_are_always_acknowledged(
+        web, app_relais, fake_telegram):
+    await post_update(web, telegram_update("text_message"))
+    await settle(app_relais)
+    consent_call = fake_telegram.calls_to("sendMessage")[-1]
+    buttons = consent_call.params["reply_markup"]["inline_keyboard"]
+    assert [row[0]["text"] for row in buttons] == ["Oui", "Non"]
+    press = copy.deepcopy(telegram_update("callback_query"))
+    press["callback_query"]["data"] = buttons[0][0]["callback_data"]
+    assert (await post_update(web, press)).status == 200
+    await settle(app_relais)
+    assert "code postal" in fake_telegram.sent_texts()[-1]
+    await fake_telegram.wait_for_calls("answerCallbackQuery", 1)
+    # A forged or stale button: acknowledged, refused, the question asked again.
+    forged = copy.deepcopy(press)
+    forged["update_id"] += 1
+    forged["callback_query"]["id"] += "9"
+    forged["callback_query"]["data"] = "_consentement|oui"
+    await post_update(web, forged)
+    await settle(app_relais)
+    await fake_telegram.wait_for_calls("answerCallbackQuery", 2)
+    assert fake_telegram.sent_texts()[-1].startswith("Ce choix répond à une question précédente")
+
+
+async def test_an_edited_message_does_not_change_the_answer(web, app_relais):
+    update = telegram_update("text_message")
+    for number, text in enumerate(["Bonjour", "oui", "80000"]):
+        step = copy.deepcopy(update)
+        step["update_id"] += number
+        step["message"]["text"] = text
+        await post_update(web, step)
+        await settle(app_relais)
+    edited = telegram_update("edited_message")
+    edited["edited_message"]["text"] = "59000"
+    await post_update(web, edited)
+    await settle(app_relais)
+    assert [(a.question_id, a.value) for a in await rows(app_relais, Answer)] == [
+        ("territoire", "80")]
+
+
+async def test_a_deep_link_attributes_the_participant_to_the_association(web, app_relais,
+                                                                         fake_telegram):
+    async with app_relais.db.transaction() as tx:
+        association = await invites.add_association(tx, "Les Amis du Rail", "80",
+                                                    app_relais.clock())
+        await invites.create_invite(tx, association.id, "jeunesse", "K7M2QX",
+                                    app_relais.clock())
+    assert (await post_update(web, telegram_update("start_with_code"))).status == 200
+    await settle(app_relais)
+    participant = (await rows(app_relais, Participant))[0]
+    assert participant.invite_code == "K7M2QX" and participant.association_id == association.id
+    assert "Jeunesse" in fake_telegram.sent_texts()[0]
+
+
+async def test_an_unknown_code_falls_back_to_the_normal_start(web, app_relais, fake_telegram):
+    update = copy.deepcopy(telegram_update("start_with_code"))
+    update["message"]["text"] = "/start ZZZZZZ"
+    await post_update(web, update)
+    await settle(app_relais)
+    assert (await rows(app_relais, Participant))[0].association_id is None
+    assert "Région Hauts-de-France" in fake_telegram.sent_texts()[0]
+    assert "ZZZZZZ" not in " ".join(fake_telegram.sent_texts())
+
+
+async def test_a_bare_start_asks_which_association_sent_the_person(web, app_relais,
+                                                                  fake_telegram):
+    async with app_relais.db.transaction() as tx:
+        await invites.add_association(tx, "Secours Populaire Somme", "80", app_relais.clock())
+        await invites.add_association(tx, "Unis-Cité Lille", "59", app_relais.clock())
+    await post_update(web, in_chat("start_bare"))
+    await settle(app_relais)
+    question = fake_telegram.sent_texts()[-1]
+    assert "Quelle association" in question and "2. Unis-Cité Lille" in question
+    answer = copy.deepcopy(telegram_update("text_message"))
+    answer["message"]["text"] = "2"
+    await post_update(web, answer)
+    await settle(app_relais)
+    participant = (await rows(app_relais, Participant))[0]
+    assert participant.association_id is not None
+    assert "Région Hauts-de-France" in fake_telegram.sent_texts()[-2]
+
+
+async def test_blocking_the_bot_stops_every_message(web, app_relais, fake_telegram):
+    await post_update(web, telegram_update("text_message"))
+    await settle(app_relais)
+    sent = len(fake_telegram.sent_texts())
+    await post_update(web, telegram_update("my_chat_member_kicked"))
+    await settle(app_relais)
+    assert (await rows(app_relais, Participant))[0].stopped_at is not None
+    assert len(fake_telegram.sent_texts()) == sent
+
+
+async def test_a_403_when_sending_marks_the_participant_stopped(web, app_relais, fake_telegram):
+    from tests.fakes import telegram_api
+
+    fake_telegram.script("sendMessage", telegram_api.forbidden())
+    await post_update(web, telegram_update("text_message"))
+    await settle(app_relais)
+    assert (await rows(app_relais, Participant))[0].stopped_at is not None
+    assert len(fake_telegram.calls_to("sendMessage")) == 1  # never retried, nothing more sent
+
+
+async def test_retry_after_is_honoured(web, app_relais, fake_telegram):
+    from tests.fakes import telegram_api
+
+    fake_telegram.script("sendMessage", telegram_api.too_many_requests(retry_after=2))
+    await post_update(web, telegram_update("text_message"))
+    calls = await fake_telegram.wait_for_calls("sendMessage", 3, within=10)
+    assert calls[1].time - calls[0].time >= 2.0
+    assert fake_telegram.sent_texts()[0].startswith("Bonjour")
+
+
+async def test_at_most_one_message_a_second_per_chat(web, app_relais, fake_telegram):
+    await post_update(web, telegram_update("text_message"))
+    calls = await fake_telegram.wait_for_calls("sendMessage", 2, within=5)
+    assert calls[1].time - calls[0].time >= 0.95
+
+
+async def test_the_database_down_gets_503_so_telegram_sends_again(web, app_relais,
+                                                                  monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    async def down(message):
+        raise OperationalError("INSERT", {}, ConnectionRefusedError())
+
+    monkeypatch.setattr(app_relais.inbox, "receive", down)
+    response = await post_update(web, telegram_update("text_message"))
+    assert response.status == 503
