@@ -25,9 +25,6 @@ BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
 IDLE_POLL_SECONDS = 1.0
 BATCH = 100
-# Replies to what a citizen just wrote go out at once; anything Relais starts waits for
-# the hours when it may write to people.
-CONVERSATIONAL = frozenset({"reply", outbox.OPT_OUT_CONFIRMATION})
 
 
 class _Outcome(Enum):
@@ -82,19 +79,22 @@ class Delivery:
 
     async def _deliver_in_order(self, messages: list[outbox.Claimed],
                                 address: str | None) -> None:
-        for position, message in enumerate(messages):
-            outcome = await self._deliver(message, address)
-            if outcome is _Outcome.DONE:
+        held = None  # why the rest of this participant's messages cannot go now
+        for message in messages:
+            if held is None:
+                outcome = await self._deliver(message, address)
+                if outcome is _Outcome.STOPPED:
+                    held = "participant stopped"
+                # A reply waiting for a retry holds back those after it, to keep the order;
+                # a feedback waiting for daytime holds back nothing.
+                elif outcome is _Outcome.WAIT and message.kind in outbox.CONVERSATIONAL:
+                    held = "waiting"
                 continue
-            rest = messages[position + 1:]
             async with self.db.transaction() as tx:
-                for later in rest:
-                    if outcome is _Outcome.STOPPED:  # blocked or unsubscribed just now
-                        await outbox.mark_final(tx, later.id, outbox.CANCELLED,
-                                                "participant stopped")
-                    else:  # keep the order: what follows a message that waits, waits too
-                        await outbox.release(tx, later.id)
-            return
+                if held == "waiting":
+                    await outbox.release(tx, message.id)
+                else:
+                    await outbox.mark_final(tx, message.id, outbox.CANCELLED, held)
 
     async def _deliver(self, message: outbox.Claimed, address: str | None) -> "_Outcome":
         """Delivers one message and says whether the ones after it may follow."""
@@ -106,7 +106,8 @@ class Delivery:
             reason = "no such channel configured" if channel is None else "address erased"
             await self._end(message.id, outbox.FAILED, reason)
             return _Outcome.DONE
-        if message.kind not in CONVERSATIONAL:
+        # Replies go out at once; what Relais starts waits for the hours it may write in.
+        if message.kind not in outbox.CONVERSATIONAL:
             allowed = quiet_hours.next_allowed(self.clock())
             if allowed > self.clock():
                 async with self.db.transaction() as tx:

@@ -13,6 +13,8 @@ from storage.tables import OutboxMessage, Participant
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 # Sent even to a participant who just opted out: the confirmation that they did.
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+# Answers to what a participant wrote; anything else is a message Relais starts.
+CONVERSATIONAL = ("reply", OPT_OUT_CONFIRMATION)
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,14 @@ async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease:
                 limit: int) -> list[Claimed]:
     """Leases due messages of some channels, oldest first, taking over expired leases."""
     earlier = aliased(OutboxMessage)
-    # A participant's messages keep their order: one waiting blocks those after it.
+    # A participant's replies keep their order: one waiting for a retry blocks those after
+    # it. A message Relais started (feedback) waiting for daytime blocks nothing.
     blocked = exists().where(
         earlier.participant_id == OutboxMessage.participant_id,
         earlier.id < OutboxMessage.id,
         or_(and_(earlier.status == SENDING, earlier.lease_until >= now),
-            and_(earlier.status == PENDING, earlier.not_before > now)))
+            and_(earlier.status == PENDING, earlier.not_before > now,
+                 earlier.kind.in_(CONVERSATIONAL))))
     due = and_(OutboxMessage.channel.in_(list(channels)), ~blocked, or_(
         and_(OutboxMessage.status == PENDING,
              or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now)),

@@ -230,3 +230,37 @@ async def test_each_participant_takes_one_consultation_at_a_time(wired):
     async with relais.db.read() as tx:
         count = await tx.scalar(select(func.count()).select_from(ConsultationSession))
     assert count == 1
+
+
+async def test_bot_initiated_messages_wait_for_allowed_hours_but_replies_do_not(wired):
+    from datetime import UTC, datetime
+
+    from storage import outbox
+
+    relais, channel = wired
+    await say(relais, "Bonjour", address="eve")
+    participant = (await rows(relais.db, Participant))[0]
+    sunday = datetime(2026, 3, 8, 9, 0, tzinfo=UTC)  # 10:00 in Paris, a Sunday
+    relais.delivery.clock = lambda: sunday
+    async with relais.db.transaction() as tx:
+        outbox.enqueue(tx, participant_id=participant.id, channel="web", at=sunday,
+                       text="Voici ce que la Région a retenu.", kind="feedback")
+        outbox.enqueue(tx, participant_id=participant.id, channel="web", at=sunday,
+                       text="Une réponse à votre message.", kind="reply")
+    await relais.delivery.run_once()
+    assert channel.texts("eve")[-1] == "Une réponse à votre message."  # not held back
+    feedback = (await rows(relais.db, OutboxMessage, OutboxMessage.kind == "feedback"))[0]
+    assert feedback.status == "pending"
+    assert feedback.not_before == datetime(2026, 3, 9, 7, 0, tzinfo=UTC)  # Monday 08:00 Paris
+    relais.delivery.clock = lambda: datetime(2026, 3, 9, 7, 0, tzinfo=UTC)
+    await relais.delivery.run_once()
+    assert channel.texts("eve")[-1] == "Voici ce que la Région a retenu."
+
+
+async def test_a_reply_at_night_goes_out_at_once(wired):
+    from datetime import UTC, datetime
+
+    relais, channel = wired
+    relais.delivery.clock = lambda: datetime(2026, 3, 7, 22, 30, tzinfo=UTC)  # Sat 23:30
+    await say(relais, "Bonjour", address="night")
+    assert len(channel.texts("night")) == 2
