@@ -82,13 +82,16 @@ class Relais:
         """The provider channels configured (Telegram, SMS)."""
         return [c for c in (self.telegram, self.sms) if c is not None]
 
-    async def start(self) -> None:
-        """Opens the provider clients and starts the background work."""
+    async def start(self, work: bool = True) -> None:
+        """Opens the provider clients and starts the background work (unless another process
+        does it: `relais worker`)."""
         for channel in self.channels:
             await channel.start()
+        self.spawn(self._drain_spool_forever())
+        if not work:
+            return
         self.spawn(self.processor.run())
         self.spawn(self.delivery.run())
-        self.spawn(self._drain_spool_forever())
         if self.telegram is not None and not self.settings.public_url:
             log.info("pas de RELAIS_PUBLIC_URL : Telegram en interrogation régulière (polling)")
             self.spawn(self.telegram.poll(self.inbox.receive))
@@ -160,7 +163,7 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
                   Spool(settings.spool_dir), telegram, sms)
 
 
-def create_web_app(relais: Relais) -> web.Application:
+def create_web_app(relais: Relais, work: bool = True) -> web.Application:
     """Returns the aiohttp application serving webhooks, health checks and the simulator."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES,
                           middlewares=[routes.security_headers])
@@ -169,7 +172,7 @@ def create_web_app(relais: Relais) -> web.Application:
     webhooks.setup(app, relais)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        await relais.start()
+        await relais.start(work)
         yield
         await relais.stop()
 

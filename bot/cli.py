@@ -59,7 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="démarrer le serveur (webhooks, simulateur)")
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port d'écoute (8080)")
+    serve.add_argument("--web-only", action="store_true",
+                       help="seulement recevoir et enregistrer : le traitement et l'envoi sont "
+                            "faits par « relais worker »")
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="traiter les messages reçus et envoyer les réponses (sans serveur web)")
+    worker.set_defaults(run=_worker)
 
     chat = commands.add_parser("chat", help="répondre à une consultation dans le terminal")
     chat.add_argument("--consultation", default=None, help="identifiant (ex. mobilite)")
@@ -109,12 +116,36 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     relais = build(settings)
     asyncio.run(_prepare(relais))
-    app = create_web_app(relais)
+    app = create_web_app(relais, work=not args.web_only)
     base = f"http://{args.host}:{args.port}"
     log.info("Relais écoute sur %s ; simulateur : %s/simulateur", base, base)
     # shutdown_timeout: on SIGTERM, requests in flight get this long to finish.
     web.run_app(app, host=args.host, port=args.port, shutdown_timeout=10, print=None,
                 access_log=None)
+    return 0
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    import signal
+
+    from bot.app import build
+
+    relais = build(Settings.from_env())
+
+    async def run() -> None:
+        await relais.prepare()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await relais.start()
+        log.info("worker démarré : traitement des messages et envoi des réponses")
+        try:
+            await stop.wait()
+        finally:
+            await relais.stop()
+
+    asyncio.run(run())
     return 0
 
 

@@ -10,6 +10,7 @@ from enum import Enum
 
 from bot import quiet_hours
 from bot.channels.base import Channel, DeliveryError, OutgoingMessage
+from bot.group_commit import GroupCommit
 from bot.processor import utcnow
 from bot.ratelimit import RateLimiter
 from bot.workers import drain_forever
@@ -35,6 +36,11 @@ class _Outcome(Enum):
     STOPPED = "stopped"  # the recipient is gone: the next are cancelled
 
 
+async def _mark_sent(tx, sent: list[tuple[int, str | None, datetime]]) -> list[None]:
+    await outbox.mark_sent(tx, list(sent))
+    return [None] * len(sent)
+
+
 def backoff(attempts: int, retry_after: float | None = None) -> float:
     """Returns the wait before the next try: capped exponential, jittered, ≥ retry_after."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempts)
@@ -55,6 +61,7 @@ class Delivery:
         self.limits = limits or {}
         self.clock = clock
         self.sent = asyncio.Condition()
+        self._marks = GroupCommit(db, _mark_sent)
 
     async def run(self) -> None:
         """Delivers until cancelled, waking when replies are queued."""
@@ -64,13 +71,13 @@ class Delivery:
         """Delivers the messages due now; returns how many were handled."""
         async with self.db.transaction() as tx:
             claimed = await outbox.claim(tx, self.channels, self.clock(), LEASE, limit)
-            addresses = {m.participant_id: await participants.address_of(
-                tx, self.vault, m.participant_id) for m in claimed}
+            addresses = await participants.addresses_of(
+                tx, self.vault, {m.participant_id for m in claimed})
         by_participant: dict[int, list[outbox.Claimed]] = defaultdict(list)
         for message in claimed:
             by_participant[message.participant_id].append(message)
         # One participant's messages in order; different participants side by side.
-        await asyncio.gather(*(self._deliver_in_order(messages, addresses[pid])
+        await asyncio.gather(*(self._deliver_in_order(messages, addresses.get(pid))
                                for pid, messages in by_participant.items()))
         if claimed:
             async with self.sent:
@@ -127,8 +134,8 @@ class Delivery:
         except Exception as error:  # an unexpected client error: retry, but say so
             log.exception("canal %s : erreur inattendue à l'envoi", message.channel)
             return await self._failed(message, DeliveryError(repr(error)))
-        async with self.db.transaction() as tx:
-            await outbox.mark_sent(tx, message.id, provider_id, self.clock())
+        # Marks are group-committed: sends finishing together share one transaction.
+        await self._marks.submit((message.id, provider_id, self.clock()))
         return _Outcome.DONE
 
     async def _failed(self, message: outbox.Claimed, error: DeliveryError) -> "_Outcome":

@@ -1,33 +1,42 @@
 """The inbox: stores what a channel received, durably and once, before anyone acknowledges it."""
 
 import asyncio
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import IncomingMessage
+from bot.group_commit import GroupCommit
 from storage import inbox, participants
 from storage.database import Database
 from storage.vault import Vault
 
 
 class Inbox:
-    """Persists incoming messages and wakes the processor."""
+    """Persists incoming messages, many per transaction under load, and wakes the processor."""
 
     def __init__(self, db: Database, vault: Vault) -> None:
         self.db = db
         self.vault = vault
         self.arrived = asyncio.Event()
+        self._commits = GroupCommit(db, self._store)
 
     async def receive(self, message: IncomingMessage) -> int | None:
         """Stores a message; returns its id, or None when it is a redelivery already stored."""
-        async with self.db.transaction() as tx:
-            participant = await participants.find_or_create(
-                tx, self.vault, message.channel, message.address, message.received_at)
-            inbound_id = await inbox.store(
-                tx, channel=message.channel, provider_id=message.provider_id,
-                participant_id=participant.id, text=_clean(message.text),
-                payload=message.payload, received_at=message.received_at)
+        inbound_id = await self._commits.submit(message)
         if inbound_id is not None:
             self.arrived.set()
         return inbound_id
+
+    async def _store(self, tx: AsyncSession,
+                     messages: Sequence[IncomingMessage]) -> list[int | None]:
+        now = min(m.received_at for m in messages)
+        ids = await participants.ids_of(
+            tx, self.vault, {(m.channel, m.address) for m in messages}, now)
+        return await inbox.store_many(tx, [
+            {"channel": m.channel, "provider_id": m.provider_id,
+             "participant_id": ids[(m.channel, m.address)], "text": _clean(m.text),
+             "payload": m.payload, "received_at": m.received_at} for m in messages])
 
 
 def _clean(text: str) -> str:

@@ -6,6 +6,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import select
 
 from bot import engine, referral
 from bot.engine import Flow, Inbound, Purpose, Session, Status
@@ -18,6 +21,10 @@ from storage.tables import ConsultationSession, InboundMessage, Participant
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # a message that fails this often is set aside so others go on
+BATCH_PARTICIPANTS = 200
+# One transaction, one disk flush, for this many turns at most; small enough that webhooks
+# waiting for the write lock behind it stay fast.
+BATCH_MESSAGES = 200
 IDLE_POLL_SECONDS = 2.0
 FLOOD_MESSAGES = 20  # more than this in FLOOD_WINDOW is a flood…
 FLOOD_WINDOW = timedelta(minutes=1)
@@ -28,6 +35,52 @@ _CODE = re.compile(r"[A-Za-z0-9]{4,16}")
 def utcnow() -> datetime:
     """Returns the current time, timezone-aware."""
     return datetime.now(UTC)
+
+
+class _Loaded(NamedTuple):
+    """One participant as a batch of turns needs them."""
+
+    participant: Participant
+    row: ConsultationSession | None
+    flood: "_Flood"
+
+
+@dataclass
+class _Context:
+    """What a batch of turns read up front, by participant."""
+
+    participants: dict[int, Participant]
+    sessions: dict[int, ConsultationSession]
+    recent: dict[int, int]
+    last_reply: dict[int, datetime]
+    clock: Callable[[], datetime]
+
+    def of(self, participant_id: int) -> _Loaded:
+        """Returns one participant's share."""
+        flood = _Flood(self.recent.get(participant_id, 0), self.last_reply.get(participant_id),
+                       self.clock)
+        return _Loaded(self.participants[participant_id], self.sessions.get(participant_id),
+                       flood)
+
+
+class _Flood:
+    """Counts one participant's recent messages: past a flood, replies come once in a while."""
+
+    def __init__(self, recent: int, last_reply: datetime | None,
+                 clock: Callable[[], datetime]) -> None:
+        self.recent = recent
+        self.last_reply = last_reply
+        self.clock = clock
+
+    def holds_back(self) -> bool:
+        """Counts one more message; tells whether its replies must be held back."""
+        self.recent += 1
+        now = self.clock()
+        if self.recent > FLOOD_MESSAGES and self.last_reply is not None \
+                and now - self.last_reply < FLOOD_REPLY_GAP:
+            return True
+        self.last_reply = now
+        return False
 
 
 @dataclass
@@ -59,40 +112,76 @@ class Processor:
         """Processes messages until cancelled, waking when new ones arrive."""
         await drain_forever(self.run_once, self.wake, IDLE_POLL_SECONDS, "traitement")
 
-    async def run_once(self, batch: int = 200) -> int:
+    async def run_once(self, batch: int = BATCH_PARTICIPANTS) -> int:
         """Processes what is pending now; returns how many messages were handled."""
         async with self.db.read() as tx:
             waiting = await inbox.pending_participants(tx, batch)
-        handled = 0
-        for participant_id in waiting:
-            while await self.process_next(participant_id):
-                handled += 1
+        if not waiting:
+            return 0
+        try:
+            handled = await self._process_together(waiting)
+        except Exception:
+            # One message breaks the shared transaction: redo the batch one by one, so the
+            # faulty message is set aside and the others go through.
+            log.warning("lot de %s participants en échec : traitement un par un", len(waiting))
+            handled = 0
+            for participant_id in waiting:
+                while await self.process_next(participant_id):
+                    handled += 1
         if handled:
+            self.replies_queued.set()
             async with self.processed:
                 self.processed.notify_all()
         return handled
 
+    async def _process_together(self, participant_ids: list[int]) -> int:
+        """Processes the pending messages of several participants in one transaction."""
+        async with self.db.transaction() as tx:
+            locked = await inbox.lock_participants(tx, participant_ids)
+            messages = await inbox.pending_of(tx, locked, BATCH_MESSAGES)
+            by_participant: dict[int, list[InboundMessage]] = {}
+            for message in messages:
+                by_participant.setdefault(message.participant_id, []).append(message)
+            context = await self._load(tx, list(by_participant), messages)
+            # Changes are flushed once at commit, not before every statement.
+            with tx.sync_session.no_autoflush:
+                for participant_id, group in by_participant.items():
+                    await self._apply(tx, context.of(participant_id), group)
+            await inbox.mark_processed(tx, [m.id for m in messages], self.clock())
+        return len(messages)
+
+    async def _load(self, tx, participant_ids: list[int],
+                    messages: list[InboundMessage]) -> "_Context":
+        """Reads what the turns need for every participant at once: a few queries per batch."""
+        if not participant_ids:
+            return _Context({}, {}, {}, {}, self.clock)
+        found = await tx.scalars(select(Participant).where(Participant.id.in_(participant_ids)))
+        since = min(m.received_at for m in messages) - FLOOD_WINDOW
+        return _Context({p.id: p for p in found},
+                        await conversations.current_of(tx, participant_ids),
+                        await inbox.counts_since(tx, participant_ids, since),
+                        await outbox.last_created_of(tx, participant_ids), self.clock)
+
     async def process_next(self, participant_id: int) -> bool:
-        """Processes the participant's oldest pending message; False when there is none."""
+        """Processes the participant's oldest pending message alone; False when there is none."""
         message_id = None
         try:
             async with self.db.transaction() as tx:
-                if not await inbox.lock_participant(tx, participant_id):
+                if not await inbox.lock_participants(tx, [participant_id]):
                     return False  # another process holds this participant
                 message = await inbox.oldest_pending(tx, participant_id)
                 if message is None:
                     return False
                 message_id = message.id
-                await self._apply(tx, message)
-                await inbox.mark_processed(tx, message.id, self.clock())
+                context = await self._load(tx, [participant_id], [message])
+                await self._apply(tx, context.of(participant_id), [message])
+                await inbox.mark_processed(tx, [message.id], self.clock())
         except Exception as error:
             if message_id is None:
                 raise
             log.exception("message %s : échec du traitement", message_id)
             async with self.db.transaction() as tx:
                 await inbox.record_failure(tx, message_id, repr(error), MAX_ATTEMPTS)
-            return True
-        self.replies_queued.set()
         return True
 
     async def wait_processed(self, inbound_id: int, seconds: float) -> bool:
@@ -105,19 +194,20 @@ class Processor:
 
     # -- one message
 
-    async def _apply(self, tx, message: InboundMessage) -> None:
-        participant = await tx.get(Participant, message.participant_id)
-        turn = await self._prepare(tx, participant, message)
-        if turn is None:
-            return
-        result = engine.advance(turn.flow, _state(turn.row, turn.flow), turn.inbound)
-        silent = turn.silent or await self._flooding(tx, message)
-        await self._record(tx, message, turn.flow, turn.row, result, silent)
+    async def _apply(self, tx, loaded: "_Loaded", messages: list[InboundMessage]) -> None:
+        """Runs the turns of one participant's messages, oldest first."""
+        participant, row, flood = loaded
+        for message in messages:
+            turn = await self._prepare(tx, participant, row, message)
+            if turn is None:
+                continue
+            result = engine.advance(turn.flow, _state(turn.row, turn.flow), turn.inbound)
+            row = await self._record(tx, message, turn.flow, turn.row, result,
+                                     silent=turn.silent or flood.holds_back())
 
-    async def _prepare(self, tx, participant: Participant,
+    async def _prepare(self, tx, participant: Participant, row: ConsultationSession | None,
                        message: InboundMessage) -> _Turn | None:
         """Picks the consultation and the engine input; None when the message is handled here."""
-        row = await conversations.current(tx, participant.id)
         state = _state(row)
         busy = state is not None and state.status in (Status.CONSENT, Status.ACTIVE,
                                                       Status.STOPPED)
@@ -191,17 +281,10 @@ class Processor:
             association = await invites.association_by_name(tx, chosen)
             participant.association_id = association.id
 
-    async def _flooding(self, tx, message: InboundMessage) -> bool:
-        """Tells whether replies must be held back: a flood is answered once in a while."""
-        since = message.received_at - FLOOD_WINDOW
-        if await inbox.count_since(tx, message.participant_id, since) <= FLOOD_MESSAGES:
-            return False
-        last = await outbox.last_created(tx, message.participant_id)
-        return last is not None and self.clock() - last < FLOOD_REPLY_GAP
-
     async def _record(self, tx, message: InboundMessage, flow: Flow,
-                      row: ConsultationSession | None, turn: engine.Turn, silent: bool) -> None:
-        """Applies the engine's events: session, answers, opt-out, erasure, replies."""
+                      row: ConsultationSession | None, turn: engine.Turn,
+                      silent: bool) -> ConsultationSession | None:
+        """Applies the engine's events (session, answers, opt-out, erasure, replies)."""
         now = self.clock()
         position = 0
         pid = message.participant_id
@@ -214,8 +297,10 @@ class Processor:
                                                   event.value, event.valid, now)
                 _derive(row, flow.question(event.question).purpose, event.value)
             elif isinstance(event, engine.FlowRestarted | engine.ConsentRefused):
+                await tx.flush()  # pending changes first, then the bulk delete
                 await conversations.clear_answers(tx, row)
             elif isinstance(event, engine.ErasureConfirmed):
+                await tx.flush()
                 await conversations.erase_participant(tx, pid)
                 audit.record(tx, actor="participant", action="participant.erased",
                              target=f"participant:{pid}", at=now)
@@ -241,6 +326,7 @@ class Processor:
                 position += 1
         if row is not None:
             conversations.save_state(row, turn.session.to_dict(), turn.session.status, now)
+        return row
 
     def _reply(self, tx, message: InboundMessage, position: int, text: str, now: datetime,
                choices: tuple = (), kind: str = "reply", question: str | None = None) -> None:

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.inserts import insert_ignoring_duplicates
+from storage.inserts import upsert
 from storage.tables import Answer, Consultation, ConsultationSession, InboundMessage, OutboxMessage
 
 
@@ -14,6 +14,17 @@ async def current(tx: AsyncSession, participant_id: int) -> ConsultationSession 
     return await tx.scalar(
         select(ConsultationSession).where(ConsultationSession.participant_id == participant_id)
         .order_by(ConsultationSession.id.desc()).limit(1))
+
+
+async def current_of(tx: AsyncSession,
+                     participant_ids: list[int]) -> dict[int, ConsultationSession]:
+    """Returns the latest session of each participant that has one, in one query."""
+    latest = (select(func.max(ConsultationSession.id))
+              .where(ConsultationSession.participant_id.in_(participant_ids))
+              .group_by(ConsultationSession.participant_id))
+    rows = await tx.scalars(select(ConsultationSession)
+                            .where(ConsultationSession.id.in_(latest)))
+    return {row.participant_id: row for row in rows}
 
 
 async def open_session(tx: AsyncSession, participant_id: int, consultation_id: str,
@@ -38,16 +49,13 @@ def save_state(row: ConsultationSession, state: dict, status: str, at: datetime)
 async def record_answer(tx: AsyncSession, row: ConsultationSession, question_id: str,
                         raw: str, value: object, valid: bool, at: datetime) -> None:
     """Records (or replaces) the answer to a question in a session."""
-    values = {"raw_text": raw, "value": value, "valid": valid, "answered_at": at}
-    existing = await tx.scalar(select(Answer.id).where(Answer.session_id == row.id,
-                                                       Answer.question_id == question_id))
-    if existing is not None:
-        await tx.execute(update(Answer).where(Answer.id == existing).values(**values))
-        return
-    await tx.execute(insert_ignoring_duplicates(
-        tx, Answer, {"session_id": row.id, "participant_id": row.participant_id,
-                     "consultation_id": row.consultation_id, "question_id": question_id,
-                     **values}, ["session_id", "question_id"]))
+    # On the table, not the mapped class: the ORM's bulk machinery costs more than the write.
+    statement = upsert(tx, Answer.__table__, ("session_id", "question_id"),
+                       ("raw_text", "value", "valid", "answered_at"))
+    await tx.execute(statement, {
+        "session_id": row.id, "participant_id": row.participant_id,
+        "consultation_id": row.consultation_id, "question_id": question_id, "raw_text": raw,
+        "value": value, "valid": valid, "answered_at": at})
 
 
 async def clear_answers(tx: AsyncSession, row: ConsultationSession) -> None:

@@ -1,5 +1,6 @@
 """Opens the database (SQLite by default, PostgreSQL for production) and hands out transactions."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,14 +37,27 @@ class Database:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine.sync_engine)
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._reader = async_sessionmaker(self.engine.execution_options(readonly=True),
                                           expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Yields a session whose work is committed on exit, or rolled back on error."""
-        async with self._writer.begin() as session:
+        if self.dialect != "sqlite":
+            async with self._writer.begin() as session:
+                yield session
+            return
+        # SQLite has one writer at a time. Queueing writers here, in order, beats letting
+        # them poll the file lock in SQLite's busy handler, which sleeps up to 100 ms a try.
+        async with self._write_lock(), self._writer.begin() as session:
             yield session
+
+    def _write_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if loop not in self._write_locks:
+            self._write_locks = {loop: asyncio.Lock()}  # one loop at a time uses a Database
+        return self._write_locks[loop]
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

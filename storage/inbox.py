@@ -24,6 +24,24 @@ async def store(tx: AsyncSession, *, channel: str, provider_id: str, participant
     return await tx.scalar(statement)
 
 
+async def store_many(tx: AsyncSession, messages: list[dict]) -> list[int | None]:
+    """Stores messages (dicts of column values); for each, its new id or None if already stored."""
+    if not messages:
+        return []
+    first: dict[tuple[str, str], int] = {}
+    for index, message in enumerate(messages):
+        first.setdefault((message["channel"], message["provider_id"]), index)
+    rows = [dict(message, status=PENDING, attempts=0) for index, message in enumerate(messages)
+            if first[(message["channel"], message["provider_id"])] == index]
+    inserted = await tx.execute(
+        insert_ignoring_duplicates(tx, InboundMessage, rows, ["channel", "provider_id"])
+        .returning(InboundMessage.id, InboundMessage.channel, InboundMessage.provider_id))
+    ids = {(channel, provider_id): inbound_id for inbound_id, channel, provider_id in inserted}
+    # A copy later in the same batch is a redelivery too.
+    return [ids.get((m["channel"], m["provider_id"])) if first[(m["channel"], m["provider_id"])]
+            == index else None for index, m in enumerate(messages)]
+
+
 async def pending_participants(tx: AsyncSession, limit: int) -> list[int]:
     """Lists participants with unprocessed messages, those waiting longest first."""
     oldest = func.min(InboundMessage.id)
@@ -34,13 +52,25 @@ async def pending_participants(tx: AsyncSession, limit: int) -> list[int]:
     return [participant_id for participant_id, _ in rows]
 
 
-async def lock_participant(tx: AsyncSession, participant_id: int) -> bool:
-    """Takes the participant's row lock, so one process at a time handles their messages."""
-    statement = select(Participant.id).where(Participant.id == participant_id)
+async def lock_participants(tx: AsyncSession, participant_ids: list[int]) -> list[int]:
+    """Takes participants' row locks, skipping those another process holds; returns the taken."""
+    statement = select(Participant.id).where(Participant.id.in_(participant_ids))
     if tx.bind.dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
+        statement = statement.order_by(Participant.id).with_for_update(skip_locked=True)
     # On SQLite the write transaction (BEGIN IMMEDIATE) already excludes other writers.
-    return await tx.scalar(statement) is not None
+    return list(await tx.scalars(statement))
+
+
+async def pending_of(tx: AsyncSession, participant_ids: list[int],
+                     limit: int) -> list[InboundMessage]:
+    """Returns the pending messages of some participants, oldest first."""
+    if not participant_ids:
+        return []
+    return list(await tx.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.participant_id.in_(participant_ids),
+               InboundMessage.status == PENDING)
+        .order_by(InboundMessage.id).limit(limit)))
 
 
 async def oldest_pending(tx: AsyncSession, participant_id: int) -> InboundMessage | None:
@@ -52,10 +82,12 @@ async def oldest_pending(tx: AsyncSession, participant_id: int) -> InboundMessag
         .order_by(InboundMessage.id).limit(1))
 
 
-async def mark_processed(tx: AsyncSession, inbound_id: int, at: datetime) -> None:
-    """Records that a message's turn was applied."""
-    await tx.execute(update(InboundMessage).where(InboundMessage.id == inbound_id)
-                     .values(status=PROCESSED, processed_at=at, error=None))
+async def mark_processed(tx: AsyncSession, inbound_ids: list[int], at: datetime) -> None:
+    """Records that messages' turns were applied."""
+    if inbound_ids:
+        table = InboundMessage.__table__
+        await tx.execute(update(table).where(table.c.id.in_(inbound_ids))
+                         .values(status=PROCESSED, processed_at=at, error=None))
 
 
 async def record_failure(tx: AsyncSession, inbound_id: int, error: str,
@@ -85,3 +117,14 @@ async def count_since(tx: AsyncSession, participant_id: int, since: datetime) ->
     """Counts a participant's messages received since a time."""
     return await tx.scalar(select(func.count()).select_from(InboundMessage).where(
         InboundMessage.participant_id == participant_id, InboundMessage.received_at >= since))
+
+
+async def counts_since(tx: AsyncSession, participant_ids: list[int],
+                       since: datetime) -> dict[int, int]:
+    """Counts each participant's already handled messages received since a time."""
+    rows = await tx.execute(
+        select(InboundMessage.participant_id, func.count())
+        .where(InboundMessage.participant_id.in_(participant_ids),
+               InboundMessage.received_at >= since, InboundMessage.status != PENDING)
+        .group_by(InboundMessage.participant_id))
+    return dict(rows.all())

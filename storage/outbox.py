@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -77,11 +77,16 @@ async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease:
                     r.attempts, r.participant_id in stopped) for r in rows]
 
 
-async def mark_sent(tx: AsyncSession, message_id: int, provider_id: str | None,
-                    at: datetime) -> None:
-    """Records a delivery the provider accepted."""
-    await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-        status=SENT, provider_id=provider_id, sent_at=at, lease_until=None, error=None))
+async def mark_sent(tx: AsyncSession, sent: list[tuple[int, str | None, datetime]]) -> None:
+    """Records deliveries the provider accepted: (message id, provider id, time) each."""
+    if not sent:
+        return
+    table = OutboxMessage.__table__
+    await tx.execute(
+        update(table).where(table.c.id == bindparam("message_id")).values(
+            status=SENT, provider_id=bindparam("sent_provider_id"), sent_at=bindparam("at"),
+            lease_until=None, error=None),
+        [{"message_id": m, "sent_provider_id": p, "at": at} for m, p, at in sent])
 
 
 async def mark_retry(tx: AsyncSession, message_id: int, error: str, not_before: datetime) -> None:
@@ -143,3 +148,12 @@ async def last_created(tx: AsyncSession, participant_id: int) -> datetime | None
     """Returns when the participant's latest message was queued."""
     return await tx.scalar(select(func.max(OutboxMessage.created_at))
                            .where(OutboxMessage.participant_id == participant_id))
+
+
+async def last_created_of(tx: AsyncSession, participant_ids: list[int]) -> dict[int, datetime]:
+    """Returns when each participant's latest message was queued, in one query."""
+    rows = await tx.execute(
+        select(OutboxMessage.participant_id, func.max(OutboxMessage.created_at))
+        .where(OutboxMessage.participant_id.in_(participant_ids))
+        .group_by(OutboxMessage.participant_id))
+    return dict(rows.all())

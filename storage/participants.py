@@ -28,6 +28,29 @@ async def find_or_create(tx: AsyncSession, vault: Vault, channel: str, address: 
     return participant
 
 
+async def ids_of(tx: AsyncSession, vault: Vault, addresses: set[tuple[str, str]],
+                 now: datetime) -> dict[tuple[str, str], int]:
+    """Returns the participant id of each (channel, address), creating the missing ones."""
+    wanted = {vault.pseudonym(channel, address): (channel, address)
+              for channel, address in addresses}
+    known = dict((await tx.execute(select(Participant.pseudonym, Participant.id)
+                                   .where(Participant.pseudonym.in_(wanted)))).all())
+    missing = [pseudonym for pseudonym in wanted if pseudonym not in known]
+    if missing:
+        # Concurrent webhooks (or processes) may create the same person: the unique
+        # pseudonym keeps one row, and everyone reads it back.
+        await tx.execute(insert_ignoring_duplicates(tx, Participant, [
+            {"pseudonym": p, "channel": wanted[p][0], "created_at": now} for p in missing],
+            ["pseudonym"]))
+        created = dict((await tx.execute(select(Participant.pseudonym, Participant.id)
+                                         .where(Participant.pseudonym.in_(missing)))).all())
+        await tx.execute(insert_ignoring_duplicates(tx, Identity, [
+            {"participant_id": pid, "address_ciphertext": vault.seal(wanted[p][1])}
+            for p, pid in created.items()], ["participant_id"]))
+        known.update(created)
+    return {wanted[pseudonym]: pid for pseudonym, pid in known.items()}
+
+
 async def by_pseudonym(tx: AsyncSession, pseudonym: str) -> Participant | None:
     """Returns the participant with this pseudonym, if any."""
     return await tx.scalar(select(Participant).where(Participant.pseudonym == pseudonym))
@@ -38,6 +61,14 @@ async def address_of(tx: AsyncSession, vault: Vault, participant_id: int) -> str
     ciphertext = await tx.scalar(select(Identity.address_ciphertext)
                                  .where(Identity.participant_id == participant_id))
     return vault.open(ciphertext) if ciphertext else None
+
+
+async def addresses_of(tx: AsyncSession, vault: Vault,
+                       participant_ids: set[int]) -> dict[int, str]:
+    """Returns the decrypted addresses of participants; the erased are missing."""
+    rows = await tx.execute(select(Identity.participant_id, Identity.address_ciphertext)
+                            .where(Identity.participant_id.in_(participant_ids)))
+    return {pid: vault.open(ciphertext) for pid, ciphertext in rows}
 
 
 async def set_stopped(tx: AsyncSession, participant_id: int, at: datetime | None) -> None:

@@ -1,0 +1,784 @@
+"""The SMS channel end to end: signed Twilio forms in, what the citizen's phone receives out."""
+
+import asyncio
+import itertools
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from multidict import MultiDict
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from bot import delivery, gsm7
+from bot.app import create_web_app
+from bot.channels import twilio_sms
+from bot.channels.base import OutgoingMessage
+from bot.channels.twilio_sms import EMPTY_TWIML, TwilioSms
+from bot.engine import wording
+from bot.engine.text import fold_words
+from bot.processor import FLOOD_MESSAGES, FLOOD_REPLY_GAP
+from storage import invites
+from storage.tables import (
+    Answer,
+    Base,
+    ConsultationSession,
+    InboundMessage,
+    OutboxMessage,
+    Participant,
+)
+from tests.channels.conftest import PUBLIC_URL, SMS_NUMBER, post_sms, rows, settle, signature
+from tests.fakes import twilio_api
+from tests.fakes.fixtures import twilio_params
+
+SMS_PATH = "/webhooks/twilio/sms"
+STATUS_PATH = "/webhooks/twilio/status"
+CITIZEN = "+33639980012"  # the sender of the captured forms
+OTHER_TOKEN = "0123456789abcdef0123456789abcdef"
+_sids = itertools.count(1)
+
+
+def sms(body: str = "Bonjour", *, sender: str = CITIZEN, sid: str | None = None,
+        **extra: str) -> dict[str, str]:
+    """The captured inbound form with another body, sender and a fresh MessageSid."""
+    sid = sid or f"SM{next(_sids):032x}"
+    return {**twilio_params("inbound_text"), "Body": body, "From": sender, "MessageSid": sid,
+            "SmsMessageSid": sid, "SmsSid": sid, **extra}
+
+
+async def say(web, relais, *bodies: str, sender: str = CITIZEN, **extra: str) -> None:
+    """Sends SMS one after the other, each processed and answered before the next."""
+    for body in bodies:
+        response = await post_sms(web, sms(body, sender=sender, **extra))
+        assert response.status == 200, await response.text()
+        await settle(relais)
+
+
+async def post_form(web, params, sig: str | None, headers: dict | None = None,
+                    path: str = SMS_PATH):
+    """Posts a form with exactly the signature header given (None: no header at all)."""
+    all_headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    if sig is not None:
+        all_headers["X-Twilio-Signature"] = sig
+    return await web.post(path, data=urlencode(params), headers=all_headers)
+
+
+async def the_participant(relais) -> Participant:
+    (participant,) = await rows(relais, Participant)
+    return participant
+
+
+async def table_counts(relais) -> dict[str, int]:
+    """Counts the rows of every table."""
+    async with relais.db.read() as tx:
+        return {table.name: await tx.scalar(select(func.count()).select_from(table))
+                for table in Base.metadata.sorted_tables}
+
+
+def is_empty_twiml(text: str) -> bool:
+    root = ET.fromstring(text)
+    return root.tag == "Response" and len(root) == 0 and not (root.text or "").strip()
+
+
+def flip(sig: str, at: int = 5) -> str:
+    """The signature with one Base64 character changed."""
+    return sig[:at] + ("A" if sig[at] != "A" else "B") + sig[at + 1:]
+
+
+# -- authenticity
+
+# (case, how the request is made from a correctly formed inbound form: params, signature, headers)
+FORGERIES = {
+    "signature missing": lambda p, web: (p, None, {}),
+    "signature empty": lambda p, web: (p, "", {}),
+    "one Base64 character flipped": lambda p, web: (p, flip(signature(SMS_PATH, p)), {}),
+    "signed with another auth token": lambda p, web: (
+        p, signature(SMS_PATH, p, token=OTHER_TOKEN), {}),
+    "Body altered after signing": lambda p, web: (
+        {**p, "Body": "Bonjour !"}, signature(SMS_PATH, p), {}),
+    "one extra unsigned parameter": lambda p, web: (
+        {**p, "Extra": "1"}, signature(SMS_PATH, p), {}),
+    "one parameter removed after signing": lambda p, web: (
+        {k: v for k, v in p.items() if k != "NumSegments"}, signature(SMS_PATH, p), {}),
+    "another AccountSid, correctly signed": lambda p, web: (
+        q := {**p, "AccountSid": "AC" + "0" * 32}, signature(SMS_PATH, q), {}),
+    "signed for the status path": lambda p, web: (p, signature(STATUS_PATH, p), {}),
+    "signed for plain http": lambda p, web: (
+        p, signature(SMS_PATH, p, base=PUBLIC_URL.replace("https", "http")),
+        {"X-Forwarded-Proto": "http"}),
+    "signed for the address it reached (Host header)": lambda p, web: (
+        p, signature("", p, base=str(web.make_url(SMS_PATH))), {}),
+    "signed for evil.example, sent with X-Forwarded-Host": lambda p, web: (
+        p, signature(SMS_PATH, p, base="https://evil.example"),
+        {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}),
+}
+
+
+@pytest.mark.parametrize("case", list(FORGERIES))
+async def test_forged_requests_get_403_and_touch_nothing(web, app_relais, fake_twilio, case):
+    before = await table_counts(app_relais)
+    params, sig, headers = FORGERIES[case](sms("Bonjour"), web)
+    response = await post_form(web, params, sig, headers)
+    assert response.status == 403
+    assert "error" in await response.json()
+    await asyncio.sleep(0.1)  # anything wrongly stored would be processed by now
+    assert await table_counts(app_relais) == before
+    assert before["participants"] == before["inbound_messages"] == 0
+    assert fake_twilio.calls == []
+
+
+# (case, what Twilio sends and how it signs it)
+GENUINE = {
+    "signed for the public URL, sent to 127.0.0.1": lambda p: (p, signature(SMS_PATH, p), {}),
+    "an unknown parameter Twilio added and signed": lambda p: (
+        q := {**p, "FutureParam": "1"}, signature(SMS_PATH, q), {}),
+    "a repeated parameter, all values signed": lambda p: (
+        q := MultiDict([*p.items(), ("FutureParam", "2"), ("FutureParam", "1")]),
+        signature(SMS_PATH, q), {}),
+    "signed with the :443 port": lambda p: (
+        p, signature(SMS_PATH, p, base=PUBLIC_URL + ":443"), {}),
+    "behind TLS termination (X-Forwarded-Proto: https)": lambda p: (
+        p, signature(SMS_PATH, p), {"X-Forwarded-Proto": "https"}),
+    "a forwarded host that is ignored": lambda p: (
+        p, signature(SMS_PATH, p), {"X-Forwarded-Host": "evil.example"}),
+}
+
+
+@pytest.mark.parametrize("case", list(GENUINE))
+async def test_genuine_requests_get_the_empty_twiml_and_are_stored(web, app_relais, case):
+    params, sig, headers = GENUINE[case](sms("Bonjour", sid="SM" + "a1" * 16))
+    response = await post_form(web, params, sig, headers)
+    assert response.status == 200
+    assert response.content_type == "text/xml"
+    text = await response.text()
+    assert text == EMPTY_TWIML and is_empty_twiml(text)
+    (stored,) = await rows(app_relais, InboundMessage)
+    assert (stored.channel, stored.provider_id, stored.text) == ("sms", "SM" + "a1" * 16,
+                                                                "Bonjour")
+    assert urlsplit(str(web.make_url(SMS_PATH))).hostname == "127.0.0.1"
+    await settle(app_relais)  # stopping Relais mid-transaction can leave SQLite locked
+
+
+@pytest.mark.parametrize("path", [SMS_PATH, STATUS_PATH])
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_other_methods_are_not_allowed(web, app_relais, path, method):
+    response = await web.request(method, path)
+    assert response.status == 405
+    assert await rows(app_relais, InboundMessage) == []
+
+
+@pytest.mark.parametrize("field", ["MessageSid", "From"])
+@pytest.mark.parametrize("how", ["absent", "empty"])
+async def test_a_signed_form_without_a_required_field_gets_400(web, app_relais, fake_twilio,
+                                                               field, how):
+    params = sms("Bonjour")
+    if how == "absent":
+        del params[field]
+    else:
+        params[field] = ""
+    response = await post_sms(web, params)
+    assert response.status == 400
+    assert field in (await response.json())["error"]
+    assert await rows(app_relais, Participant) == []
+    assert await rows(app_relais, InboundMessage) == []
+
+
+# Twilio's published vectors (twilio-python tests/unit/test_request_validator.py).
+VECTOR = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234",
+          "From": "+14158675309", "To": "+18005551212"}
+REPEATED = MultiDict([("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"),
+                      ("Digits", "1234")])
+
+
+@pytest.mark.parametrize(("public_url", "params", "sig", "valid"), [
+    ("https://mycompany.com", VECTOR, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", True),
+    ("https://mycompany.com", VECTOR, "kvajT1Ptam85bY51eRf/AJRuM3w=", True),
+    ("https://mycompany.com:443", VECTOR, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", True),
+    ("https://mycompany.com:443", VECTOR, "kvajT1Ptam85bY51eRf/AJRuM3w=", True),
+    ("http://mycompany.com", VECTOR, "0ZXoZLH/DfblKGATFgpif+LLRf4=", True),
+    ("https://mycompany.com", REPEATED, "IK+Dwps556ElfBT0I3Rgjkr1wJU=", True),
+    ("https://mycompany.com", VECTOR, flip("RSOYDt4T1cUTdK1PDd93/VVr8B8="), False),
+    ("https://mycompany.com", {**VECTOR, "Digits": "1235"}, "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+     False),
+    ("https://mycompany.com:8443", VECTOR, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", False),
+    ("http://mycompany.com", VECTOR, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", False),
+    ("https://mycompany.com", VECTOR, "", False),
+], ids=["plain", ":443", "configured :443, signed without", "configured :443, signed with",
+        "http :80", "repeated keys", "flipped", "param changed", "other port", "other scheme",
+        "empty"])
+def test_signature_against_twilio_published_vectors(public_url, params, sig, valid):
+    channel = TwilioSms("AC" + "0" * 32, "12345", "+33937001234", public_url,
+                        "http://127.0.0.1:9")
+    assert channel.signature_is_valid("/myapp.php?foo=1&bar=2", params, sig) is valid
+
+
+# -- idempotency
+
+async def test_a_redelivered_sms_is_stored_and_answered_once(web, app_relais, fake_twilio):
+    params = sms("Bonjour")
+    for token in ("idem-1", "idem-2"):  # Twilio's retries carry their own token
+        response = await post_sms(web, params, headers={"I-Twilio-Idempotency-Token": token})
+        assert response.status == 200 and is_empty_twiml(await response.text())
+        await settle(app_relais)
+    assert len(await rows(app_relais, InboundMessage)) == 1
+    bodies = fake_twilio.sent_bodies(CITIZEN)
+    assert len(bodies) == 2 and bodies[0].startswith("Bonjour ! La Région")  # notice, consent
+    assert len(await rows(app_relais, OutboxMessage)) == 2
+
+
+async def test_fifty_concurrent_copies_are_stored_and_answered_once(web, app_relais,
+                                                                    fake_twilio):
+    params = sms("Bonjour")
+    responses = await asyncio.gather(*(post_sms(web, params) for _ in range(50)))
+    assert [r.status for r in responses] == [200] * 50
+    assert all([is_empty_twiml(await r.text()) for r in responses])
+    await settle(app_relais)
+    assert len(await rows(app_relais, InboundMessage)) == 1
+    assert len(await rows(app_relais, Participant)) == 1
+    assert len(fake_twilio.sent_bodies(CITIZEN)) == 2
+
+
+async def test_the_same_text_under_two_message_sids_is_two_messages(web, app_relais):
+    await say(web, app_relais, "Bonjour", "Bonjour")
+    assert [m.text for m in await rows(app_relais, InboundMessage)] == ["Bonjour", "Bonjour"]
+
+
+# -- French SMS hygiene
+
+OPT_OUTS = ["STOP", "stop", " Stop ", "STOP.", "ARRET", "ARRÊT", "arrêt", "Arrêt", "STOP SMS",
+            "STOPALL", "Désabonner", "UNSUBSCRIBE"]
+
+
+@pytest.mark.parametrize("body", OPT_OUTS)
+async def test_opting_out_stops_every_message(web, app_relais, fake_twilio, body):
+    await say(web, app_relais, "Bonjour")
+    sent = len(fake_twilio.sent_bodies(CITIZEN))
+    await say(web, app_relais, body)
+    assert (await the_participant(app_relais)).stopped_at is not None
+    confirmation = fake_twilio.sent_bodies(CITIZEN)[sent:]
+    assert len(confirmation) == 1 and "START" in confirmation[0]
+    calls = len(fake_twilio.message_calls())
+    await say(web, app_relais, "Bonjour", body, "oui", "80000")
+    assert len(fake_twilio.message_calls()) == calls  # nothing even tried
+    assert await rows(app_relais, Answer) == []
+
+
+async def test_stop_as_the_very_first_sms(web, app_relais, fake_twilio):
+    assert (await post_sms(web, twilio_params("inbound_stop"))).status == 200
+    await settle(app_relais)
+    assert (await the_participant(app_relais)).stopped_at is not None
+    (confirmation,) = fake_twilio.sent_bodies(CITIZEN)
+    assert "START" in confirmation
+    await say(web, app_relais, "Bonjour")
+    assert len(fake_twilio.message_calls()) == 1
+
+
+async def test_twilio_opt_out_type_is_trusted(web, app_relais, fake_twilio):
+    await say(web, app_relais, "Bonjour")
+    await say(web, app_relais, "Arrêtez", OptOutType="STOP")
+    assert (await the_participant(app_relais)).stopped_at is not None
+    assert "START" in fake_twilio.sent_bodies(CITIZEN)[-1]
+
+
+async def reach_the_open_question(web, relais) -> None:
+    """Goes through the mobility consultation up to its first free-text question."""
+    await say(web, relais, "Bonjour", "oui", "80 000", "3", "le train, le vélo", "2",
+              "Moins de retards")
+
+
+async def test_stop_inside_a_sentence_is_an_answer(web, app_relais, fake_twilio):
+    await reach_the_open_question(web, app_relais)
+    assert "plus gros problème" in fake_twilio.sent_bodies(CITIZEN)[-1]
+    await say(web, app_relais, "Stop aux bouchons sur l'A1")
+    assert (await the_participant(app_relais)).stopped_at is None
+    answer = (await rows(app_relais, Answer, Answer.question_id == "probleme"))[0]
+    assert answer.raw_text == "Stop aux bouchons sur l'A1"
+    assert "que changeriez-vous" in fake_twilio.sent_bodies(CITIZEN)[-1]
+
+
+@pytest.mark.parametrize(("body", "extra"), [
+    ("START", {}), ("start", {}), ("UNSTOP", {}), ("Reprendre", {}),
+    ("Je veux revenir", {"OptOutType": "START"}),
+])
+async def test_start_after_stop_asks_the_question_again(web, app_relais, fake_twilio, body,
+                                                        extra):
+    await say(web, app_relais, "Bonjour", "oui", "STOP")
+    assert (await the_participant(app_relais)).stopped_at is not None
+    await say(web, app_relais, body, **extra)
+    assert (await the_participant(app_relais)).stopped_at is None
+    assert fake_twilio.sent_bodies(CITIZEN)[-2:] == [
+        wording.RESTARTED_AFTER_STOP, "Quel est le code postal de votre commune ?"]
+    await say(web, app_relais, "80000")
+    assert [(a.question_id, a.value) for a in await rows(app_relais, Answer)] == [
+        ("territoire", "80")]
+
+
+@pytest.mark.parametrize(("body", "extra"), [
+    ("AIDE", {}), ("aide", {}), ("Aide !", {}), ("HELP", {}), ("INFO", {}),
+    ("Aidez-moi svp", {"OptOutType": "HELP"}),
+])
+async def test_help_gets_the_help_text_and_is_not_an_answer(web, app_relais, fake_twilio, body,
+                                                            extra):
+    await say(web, app_relais, "Bonjour", "oui")
+    sent = len(fake_twilio.sent_bodies(CITIZEN))
+    await say(web, app_relais, body, **extra)
+    assert fake_twilio.sent_bodies(CITIZEN)[sent:] == [  # the help, then the question again
+        gsm7.normalise(wording.HELP), "Quel est le code postal de votre commune ?"]
+    assert await rows(app_relais, Answer) == []
+    assert (await the_participant(app_relais)).stopped_at is None
+
+
+@pytest.mark.xfail(strict=True, reason="STOP as a first message opens no session, so START "
+                   "later starts afresh without ParticipantRestarted and stopped_at stays set")
+async def test_start_after_a_first_message_stop_brings_the_person_back(web, app_relais,
+                                                                       fake_twilio):
+    await say(web, app_relais, "STOP", "START")
+    assert (await the_participant(app_relais)).stopped_at is None
+    assert len(fake_twilio.sent_bodies(CITIZEN)) > 1
+
+
+# -- content
+
+async def test_an_mms_gets_a_polite_request_for_text_and_is_never_fetched(web, app_relais,
+                                                                          fake_twilio):
+    await say(web, app_relais, "Bonjour", "oui")
+    mms = twilio_params("inbound_mms")
+    for n in range(int(mms["NumMedia"])):  # media the fake would serve, were it asked
+        mms[f"MediaUrl{n}"] = fake_twilio.base_url + urlsplit(mms[f"MediaUrl{n}"]).path
+    mms.update(From=CITIZEN, Body="")  # a photo alone
+    response = await post_sms(web, mms)
+    assert response.status == 200
+    await settle(app_relais)
+    (stored,) = await rows(app_relais, InboundMessage,
+                           InboundMessage.provider_id == mms["MessageSid"])
+    assert (stored.text, stored.payload) == ("", {"media": "mms"})
+    assert fake_twilio.sent_bodies(CITIZEN)[-1] == gsm7.normalise(wording.MEDIA)
+    assert [c.method for c in fake_twilio.calls if c.method != "messages.create"] == []
+    assert await rows(app_relais, Answer) == []
+
+
+async def test_an_mms_with_a_caption_as_first_message_starts_the_consultation(
+        web, app_relais, fake_twilio):
+    mms = twilio_params("inbound_mms")
+    assert (await post_sms(web, mms)).status == 200
+    await settle(app_relais)
+    (stored,) = await rows(app_relais, InboundMessage)
+    assert stored.text == "Voilà le nid-de-poule devant chez moi"
+    assert fake_twilio.sent_bodies(mms["From"])[0].startswith("Bonjour ! La Région")
+    assert [c.method for c in fake_twilio.calls if c.method != "messages.create"] == []
+
+
+async def test_an_empty_sms_is_stored_but_never_an_answer(web, app_relais, fake_twilio):
+    empty = twilio_params("inbound_empty_body")
+    assert (await post_sms(web, empty)).status == 200
+    await settle(app_relais)
+    assert [m.text for m in await rows(app_relais, InboundMessage)] == [""]
+    assert fake_twilio.sent_bodies(CITIZEN)[0].startswith("Bonjour ! La Région")
+    await say(web, app_relais, "oui", "", "   ")
+    assert await rows(app_relais, Answer) == []
+    assert "code postal" in fake_twilio.sent_bodies(CITIZEN)[-1]  # asked again, politely
+
+
+async def test_a_1600_character_sms_with_accents_is_stored_byte_exact(web, app_relais):
+    form = twilio_params("inbound_1600_chars")
+    assert len(form["Body"]) == 1600 and "é" in form["Body"] and "’" in form["Body"]
+    assert (await post_sms(web, form)).status == 200
+    (stored,) = await rows(app_relais, InboundMessage)
+    assert stored.text.encode() == form["Body"].encode()
+    await settle(app_relais)
+
+
+@pytest.mark.parametrize("sender", ["INFOSMS", "36179", "Relais-HDF", "+"])
+async def test_a_sender_that_is_not_a_phone_number_is_acknowledged_and_dropped(
+        web, app_relais, fake_twilio, sender):
+    form = {**twilio_params("inbound_alphanumeric_from"), "From": sender}
+    response = await post_sms(web, form)
+    assert response.status == 200 and is_empty_twiml(await response.text())
+    assert await rows(app_relais, Participant) == []
+    assert await rows(app_relais, InboundMessage) == []
+    assert fake_twilio.calls == []
+
+
+# (what a reply says, what the phone receives)
+TYPOGRAPHY = [
+    ("L’été", "L'été"),
+    ("« Oui » ou « non »", '"Oui" ou "non"'),
+    ("Mobilité — vélo… œuvre", "Mobilité - vélo... oeuvre"),
+    ("Côte d’Opale, forêt, Saint-Omer", "Cote d'Opale, foret, Saint-Omer"),
+    ("Déjà répondu", "Déjà répondu"),
+]
+
+
+@pytest.mark.parametrize(("text", "received"), TYPOGRAPHY)
+async def test_outgoing_text_is_rewritten_in_gsm7(web, app_relais, fake_twilio, text,
+                                                  received):
+    await app_relais.sms.send(CITIZEN, OutgoingMessage(text))  # the client runs with `web`
+    assert fake_twilio.sent_bodies(CITIZEN) == [received]
+    assert gsm7.is_gsm7(received)
+
+
+async def test_a_citizen_s_curly_apostrophe_comes_back_straight(web, app_relais, fake_twilio):
+    await reach_the_open_question(web, app_relais)
+    await say(web, app_relais, "L’arrêt de bus est trop loin", "MES DONNEES")
+    summary = fake_twilio.sent_bodies(CITIZEN)[-2]
+    assert "L'arret de bus est trop loin" in summary and "’" not in summary
+    stored = (await rows(app_relais, Answer, Answer.question_id == "probleme"))[0]
+    assert stored.raw_text == "L’arrêt de bus est trop loin"  # kept as written
+    assert all(gsm7.is_gsm7(body) for body in fake_twilio.sent_bodies(CITIZEN))
+
+
+@pytest.mark.parametrize("keyword", ["MOBILITE", "JEUNESSE", "DIAGNOSTIC"])
+async def test_every_consultation_opens_in_at_most_two_gsm7_segments(web, app_relais,
+                                                                     fake_twilio, keyword):
+    await say(web, app_relais, keyword, "oui")
+    bodies = fake_twilio.sent_bodies(CITIZEN)
+    assert len(bodies) == 3  # the notice, the consent question, the first question
+    for body in bodies:
+        counted = gsm7.segments(body)
+        assert counted.encoding == "GSM-7" and counted.count <= 2, body
+        assert twilio_api.sms_segments(body) == counted.count
+
+
+# -- invites and keywords
+
+@pytest.fixture
+async def invite(app_relais):
+    async with app_relais.db.transaction() as tx:
+        association = await invites.add_association(tx, "Les Amis du Rail", "80",
+                                                    app_relais.clock())
+        await invites.create_invite(tx, association.id, "jeunesse", "K7M2QX",
+                                    app_relais.clock())
+    return association
+
+
+@pytest.mark.parametrize("body", ["K7M2QX", "k7m2qx", " K7m2Qx ", "K7M2QX bonjour !"])
+async def test_an_invite_code_as_first_word_attributes_and_starts_its_consultation(
+        web, app_relais, fake_twilio, invite, body):
+    await say(web, app_relais, body)
+    participant = await the_participant(app_relais)
+    assert (participant.invite_code, participant.association_id) == ("K7M2QX", invite.id)
+    welcome = fake_twilio.sent_bodies(CITIZEN)[0]
+    assert welcome.startswith("Bonjour ! Consultation Jeunesse")
+    assert [s.consultation_id for s in await rows(app_relais, ConsultationSession)] == [
+        "jeunesse"]
+
+
+async def test_the_captured_invite_sms(web, app_relais, fake_twilio, invite):
+    form = twilio_params("inbound_keyword")
+    assert (await post_sms(web, form)).status == 200
+    await settle(app_relais)
+    assert (await the_participant(app_relais)).association_id == invite.id
+    assert "Jeunesse" in fake_twilio.sent_bodies(form["From"])[0]
+
+
+@pytest.mark.parametrize("body", ["ZZZZZZ", "K7M2QY", "k7m2qxx", "K7M2 QX"])
+async def test_an_unknown_code_is_just_a_first_message(web, app_relais, fake_twilio, invite,
+                                                       body):
+    await say(web, app_relais, body)
+    participant = await the_participant(app_relais)
+    assert (participant.invite_code, participant.association_id) == (None, None)
+    assert [s.consultation_id for s in await rows(app_relais, ConsultationSession)] == [
+        "mobilite"]
+    bodies = fake_twilio.sent_bodies(CITIZEN)
+    assert bodies[0].startswith("Bonjour ! La Région Hauts-de-France veut connaitre")
+    everything = " ".join(bodies).upper()
+    assert body.upper() not in everything and "K7M2QX" not in everything
+    assert "AMIS DU RAIL" not in everything
+    assert "INVALIDE" not in everything and "INCONNU" not in everything
+
+
+@pytest.mark.parametrize(("body", "welcome"), [
+    ("JEUNESSE", "Bonjour ! Consultation Jeunesse"),
+    ("jeunesse", "Bonjour ! Consultation Jeunesse"),
+    ("Diagnostic", "Bonjour ! La Région Hauts-de-France fait le diagnostic"),
+    ("MOBILITE", "Bonjour ! La Région Hauts-de-France veut connaitre"),
+])
+async def test_a_consultation_keyword_starts_that_consultation(web, app_relais, fake_twilio,
+                                                               body, welcome):
+    await say(web, app_relais, body)
+    assert fake_twilio.sent_bodies(CITIZEN)[0].startswith(welcome)
+    assert (await the_participant(app_relais)).association_id is None
+    (session,) = await rows(app_relais, ConsultationSession)
+    assert session.consultation_id == fold_words(body).replace(" ", "")
+
+
+# -- delivery
+
+async def outbox_of(relais) -> list[OutboxMessage]:
+    async with relais.db.read() as tx:
+        return list(await tx.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def eventually(check, seconds: float = 3.0):
+    """Polls an async check until it returns something true."""
+    async with asyncio.timeout(seconds):
+        while True:
+            if found := await check():
+                return found
+            await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("how", ["answered 21610 once", "number unsubscribed at Twilio"])
+async def test_an_unsubscribed_number_is_stopped_and_never_retried(web, app_relais, fake_twilio,
+                                                                   how):
+    if how == "answered 21610 once":
+        fake_twilio.script("messages", twilio_api.unsubscribed())
+    else:
+        fake_twilio.unsubscribed.add(CITIZEN)
+    await say(web, app_relais, "Bonjour")
+    assert (await the_participant(app_relais)).stopped_at is not None
+    welcome, consent = await outbox_of(app_relais)
+    assert (welcome.status, welcome.attempts) == ("failed", 1) and "21610" in welcome.error
+    assert consent.status == "cancelled"
+    await say(web, app_relais, "oui", "80000")
+    assert len(fake_twilio.message_calls()) == 1
+    assert fake_twilio.sent_bodies() == []
+
+
+async def test_an_invalid_number_fails_for_good(web, app_relais, fake_twilio):
+    fake_twilio.script("messages", twilio_api.invalid_to(CITIZEN))
+    await say(web, app_relais, "Bonjour")
+    welcome, consent = await outbox_of(app_relais)
+    assert (welcome.status, welcome.attempts) == ("failed", 1) and "21211" in welcome.error
+    assert consent.status == "sent"  # one bad send does not stop the conversation
+    await asyncio.sleep(0.3)
+    assert len(fake_twilio.message_calls()) == 2
+    assert (await the_participant(app_relais)).stopped_at is None
+
+
+async def retried_later(relais, fake_twilio, code: str) -> None:
+    """Checks the first reply was put back for later, then delivered once, in order."""
+    async def put_back():
+        queued = await outbox_of(relais)
+        return queued[0] if queued and queued[0].attempts == 1 else None
+
+    welcome = await eventually(put_back)
+    assert welcome.status == "pending" and code in welcome.error
+    assert welcome.not_before > datetime.now(UTC)
+    assert (await outbox_of(relais))[1].status == "pending"  # the consent waits behind it
+
+    async def delivered():
+        return len(fake_twilio.sent_bodies(CITIZEN)) == 2
+
+    await eventually(delivered, seconds=5)
+    await settle(relais)
+    bodies = fake_twilio.sent_bodies(CITIZEN)
+    assert bodies[0].startswith("Bonjour ! La Région") and bodies[1].startswith("But :")
+    assert len(fake_twilio.message_calls()) == 3
+    assert [m.status for m in await outbox_of(relais)] == ["sent", "sent"]
+
+
+@pytest.mark.parametrize(("outcome", "code"), [
+    (twilio_api.rate_limited(), "20429"),
+    (twilio_api.server_error(500), "500"),
+    (twilio_api.server_error(503), "503"),
+], ids=["429 / 20429", "500", "503"])
+async def test_transient_errors_are_retried_later(web, app_relais, fake_twilio, monkeypatch,
+                                                 outcome, code):
+    monkeypatch.setattr(delivery, "BACKOFF_BASE_SECONDS", 0.5)  # retried within a second
+    fake_twilio.script("messages", outcome)
+    assert (await post_sms(web, sms("Bonjour"))).status == 200
+    await retried_later(app_relais, fake_twilio, code)
+
+
+async def test_a_hung_api_call_times_out_and_is_retried(aiohttp_client, app_relais, fake_twilio,
+                                                        monkeypatch):
+    monkeypatch.setattr(twilio_sms, "SEND_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(delivery, "BACKOFF_BASE_SECONDS", 0.5)
+    web = await aiohttp_client(create_web_app(app_relais))
+    fake_twilio.script("messages", twilio_api.hang(5.0))
+    assert (await post_sms(web, sms("Bonjour"))).status == 200
+    await retried_later(app_relais, fake_twilio, "Timeout")
+
+
+async def test_replies_ask_for_status_callbacks(web, app_relais, fake_twilio):
+    await say(web, app_relais, "Bonjour")
+    callbacks = {c.params.get("StatusCallback") for c in fake_twilio.message_calls()}
+    assert callbacks == {PUBLIC_URL + STATUS_PATH}
+    assert {c.params.get("From") for c in fake_twilio.message_calls()} == {SMS_NUMBER}
+
+
+# -- status callbacks
+
+def status_form(sid: str, status: str, error_code: str | None = None,
+                fixture: str = "status_delivered") -> dict[str, str]:
+    form = {**twilio_params(fixture), "MessageSid": sid, "SmsSid": sid,
+            "MessageStatus": status, "SmsStatus": status}
+    form.pop("ErrorCode", None)
+    if error_code:
+        form["ErrorCode"] = error_code
+    return form
+
+
+async def post_status(web, form, **kwargs):
+    return await post_sms(web, form, path=STATUS_PATH, **kwargs)
+
+
+@pytest.fixture
+async def first_reply(web, app_relais) -> OutboxMessage:
+    """The first SMS Relais sent to the citizen (the notice), with its MessageSid."""
+    await say(web, app_relais, "Bonjour")
+    first = (await outbox_of(app_relais))[0]
+    assert first.status == "sent" and first.provider_id.startswith("SM")
+    return first
+
+
+@pytest.mark.parametrize(("statuses", "final"), [
+    (["sent"], "sent"),
+    (["sent", "delivered"], "delivered"),
+    (["delivered", "sent"], "delivered"),
+    (["delivered", "delivered"], "delivered"),
+    (["queued", "sent", "sent", "delivered", "sending"], "delivered"),
+    (["sent", "undelivered", "delivered"], "undelivered"),
+])
+async def test_delivery_status_only_moves_forward(web, app_relais, first_reply, statuses, final):
+    for status in statuses:
+        response = await post_status(web, status_form(first_reply.provider_id, status))
+        assert response.status == 200 and is_empty_twiml(await response.text())
+    first, other = await outbox_of(app_relais)
+    assert first.delivery_status == final
+    assert other.delivery_status is None
+
+
+async def test_an_undelivered_status_keeps_its_error_code(web, app_relais, fake_twilio,
+                                                          first_reply):
+    form = {**twilio_params("status_undelivered_30003"), "MessageSid": first_reply.provider_id}
+    assert (await post_status(web, form)).status == 200
+    first = (await outbox_of(app_relais))[0]
+    assert (first.delivery_status, first.delivery_error) == ("undelivered", "30003")
+    assert (await the_participant(app_relais)).stopped_at is None
+    await asyncio.sleep(0.2)
+    assert len(fake_twilio.message_calls()) == 2  # no automatic resend
+
+
+async def test_a_21610_status_stops_the_participant(web, app_relais, fake_twilio, first_reply):
+    form = {**twilio_params("status_failed_21610"), "MessageSid": first_reply.provider_id}
+    assert (await post_status(web, form)).status == 200
+    assert (await the_participant(app_relais)).stopped_at is not None
+    first = (await outbox_of(app_relais))[0]
+    assert (first.delivery_status, first.delivery_error) == ("failed", "21610")
+    await say(web, app_relais, "oui")
+    assert len(fake_twilio.message_calls()) == 2
+
+
+@pytest.mark.parametrize("case", ["forged", "unknown MessageSid"])
+async def test_forged_or_unknown_status_callbacks_change_nothing(web, app_relais, first_reply,
+                                                                 case):
+    before = [(m.delivery_status, m.delivery_error) for m in await outbox_of(app_relais)]
+    counts = await table_counts(app_relais)
+    if case == "forged":
+        form = status_form(first_reply.provider_id, "failed", "21610", "status_failed_21610")
+        response = await post_status(web, form, headers={
+            "X-Twilio-Signature": signature(STATUS_PATH, form, token=OTHER_TOKEN)})
+        assert response.status == 403
+    else:
+        form = status_form("SM" + "0" * 32, "failed", "21610", "status_failed_21610")
+        response = await post_status(web, form)
+        assert response.status == 200 and is_empty_twiml(await response.text())
+    assert [(m.delivery_status, m.delivery_error) for m in await outbox_of(app_relais)] == before
+    assert await table_counts(app_relais) == counts
+    assert (await the_participant(app_relais)).stopped_at is None
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"MessageSid": ""}, "MessageSid"),
+    ({"MessageStatus": ""}, "MessageStatus"),
+    ({"MessageStatus": "exploded"}, "statut"),
+])
+async def test_malformed_status_callbacks_get_400(web, app_relais, first_reply, change, field):
+    form = {**status_form(first_reply.provider_id, "delivered"), **change}
+    response = await post_status(web, form)
+    assert response.status == 400
+    assert field in (await response.json())["error"]
+    assert (await outbox_of(app_relais))[0].delivery_status is None
+
+
+# -- database down
+
+async def database_down(message):
+    raise OperationalError("INSERT", {}, ConnectionRefusedError())
+
+
+def spooled(directory) -> list[dict]:
+    """Every message waiting in the spool, whatever file it is in."""
+    if not directory.exists():
+        return []
+    return [json.loads(line) for path in sorted(directory.iterdir())
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def test_the_database_down_spools_the_sms_and_still_answers_200(
+        web, app_relais, provider_settings, fake_twilio, monkeypatch):
+    receive = app_relais.inbox.receive
+
+    monkeypatch.setattr(app_relais.inbox, "receive", database_down)
+    params = sms("Bonjour, la base est en panne ?")
+    response = await post_sms(web, params)
+    assert response.status == 200 and response.content_type == "text/xml"
+    assert is_empty_twiml(await response.text())
+    (waiting,) = spooled(provider_settings.spool_dir)
+    assert (waiting["provider_id"], waiting["address"], waiting["text"]) == (
+        params["MessageSid"], CITIZEN, params["Body"])
+    assert await rows(app_relais, InboundMessage) == []
+
+    monkeypatch.setattr(app_relais.inbox, "receive", receive)  # the database is back
+    await app_relais.spool.drain(app_relais.inbox.receive)
+    (stored,) = await rows(app_relais, InboundMessage)
+    assert (stored.provider_id, stored.text) == (params["MessageSid"], params["Body"])
+    assert spooled(provider_settings.spool_dir) == []
+    assert not app_relais.spool.pending()
+    assert await app_relais.spool.drain(app_relais.inbox.receive) == 0
+    assert len(await rows(app_relais, InboundMessage)) == 1
+    await settle(app_relais)
+    assert fake_twilio.sent_bodies(CITIZEN)[0].startswith("Bonjour ! La Région")
+
+
+async def test_a_redelivery_of_a_spooled_sms_is_stored_once(web, app_relais, monkeypatch):
+    receive = app_relais.inbox.receive
+
+    params = sms("Bonjour")
+    monkeypatch.setattr(app_relais.inbox, "receive", database_down)
+    assert (await post_sms(web, params)).status == 200
+    monkeypatch.setattr(app_relais.inbox, "receive", receive)
+    assert (await post_sms(web, params)).status == 200  # stored directly this time
+    await app_relais.spool.drain(app_relais.inbox.receive)
+    assert len(await rows(app_relais, InboundMessage)) == 1
+    await settle(app_relais)
+
+
+async def test_neither_database_nor_spool_gets_503(web, app_relais, provider_settings,
+                                                   monkeypatch):
+    def full(message):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(app_relais.inbox, "receive", database_down)
+    monkeypatch.setattr(app_relais.spool, "append", full)
+    response = await post_sms(web, sms("Bonjour"))
+    assert response.status == 503
+    assert "error" in await response.json()
+    assert spooled(provider_settings.spool_dir) == []
+
+
+# -- flood
+
+async def test_a_flood_is_stored_but_answered_sparingly(web, app_relais, fake_twilio):
+    count = 30
+    started = asyncio.get_running_loop().time()
+    for n in range(count):
+        response = await post_sms(web, sms(f"message numéro {n + 1}"))
+        assert response.status == 200
+    await settle(app_relais, seconds=10)
+    assert asyncio.get_running_loop().time() - started < 60
+    inbound = await rows(app_relais, InboundMessage)
+    assert len(inbound) == count
+    replies = await outbox_of(app_relais)
+    answered = {}
+    for reply in replies:
+        answered.setdefault(reply.inbound_id, reply.created_at)
+    order = sorted(m.id for m in inbound)
+    late = sorted(at for inbound_id, at in answered.items()
+                  if order.index(inbound_id) >= FLOOD_MESSAGES)
+    assert all(b - a >= FLOOD_REPLY_GAP for a, b in itertools.pairwise(late))
+    assert len(fake_twilio.sent_bodies(CITIZEN)) < count
