@@ -5,7 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -158,7 +158,8 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
         limits[telegram.name] = RateLimiter(**TELEGRAM_LIMITS)
     if sms is not None:
         limits[sms.name] = RateLimiter(None, settings.sms_per_second)
-    delivery = Delivery(db, vault, registry, replies_queued, limits=limits)
+    delivery = Delivery(db, vault, registry, replies_queued, limits=limits,
+                        lease=timedelta(seconds=settings.outbox_lease_seconds))
     return Relais(settings, db, vault, flows, inbox, processor, delivery,
                   Spool(settings.spool_dir), telegram, sms)
 

@@ -47,7 +47,7 @@ def _describe(error: Exception) -> str:
     name = type(error).__name__
     # Only an imported bot.app raises NotMigrated; importing it here could fail in turn.
     app = sys.modules.get("bot.app")
-    clear = (SettingsError, ValueError, *((app.NotMigrated,) if app else ()))
+    clear = (SettingsError, ValueError, RuntimeError, *((app.NotMigrated,) if app else ()))
     return str(error) if isinstance(error, clear) else f"{name}: {error}"
 
 
@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db.add_parser("upgrade", help="appliquer les migrations")
     upgrade.set_defaults(run=_db_upgrade)
 
+    telegram = commands.add_parser("telegram", help="Telegram").add_subparsers(
+        title="actions", metavar="ACTION")
+    set_webhook = telegram.add_parser(
+        "set-webhook", help="enregistrer le webhook auprès de Telegram (RELAIS_PUBLIC_URL)")
+    set_webhook.set_defaults(run=_telegram_set_webhook)
+
     association = commands.add_parser("association", help="associations relais").add_subparsers(
         title="actions", metavar="ACTION")
     add = association.add_parser("add", help="enregistrer une association")
@@ -106,6 +112,34 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--association", required=True, help="nom de l'association")
     listing.set_defaults(run=_invite_list)
     return parser
+
+
+def _telegram_set_webhook(_args: argparse.Namespace) -> int:
+    from bot.channels.telegram import Telegram
+
+    settings = Settings.from_env()
+    if not settings.telegram_bot_token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN n'est pas défini")
+    if not settings.public_url or not settings.public_url.startswith("https://"):
+        raise SettingsError("RELAIS_PUBLIC_URL doit être une adresse https:// publique "
+                            "(sinon, relais serve interroge Telegram sans webhook)")
+    url = f"{settings.public_url.rstrip('/')}/webhooks/telegram"
+    telegram = Telegram(settings.telegram_bot_token, settings.telegram_webhook_secret,
+                        settings.telegram_api_base_url, settings.telegram_bot_username)
+
+    async def run() -> None:
+        await telegram.start()
+        try:
+            await telegram.set_webhook(url)
+        finally:
+            await telegram.close()
+
+    try:
+        asyncio.run(run())
+    except Exception as error:  # the token must never be printed: only the kind of failure
+        raise RuntimeError(f"Telegram a refusé le webhook ({type(error).__name__})") from None
+    print(f"webhook Telegram enregistré : {url}")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -20,7 +20,8 @@ from storage.vault import Vault
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)  # a sender that dies mid-send frees its messages after this
+# A sender that dies mid-send frees its messages after this; longer than any send can take.
+LEASE = timedelta(seconds=120)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 600.0
@@ -53,13 +54,14 @@ class Delivery:
 
     def __init__(self, db: Database, vault: Vault, channels: dict[str, Channel],
                  wake: asyncio.Event, limits: dict[str, RateLimiter] | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, lease: timedelta = LEASE) -> None:
         self.db = db
         self.vault = vault
         self.channels = channels
         self.wake = wake
         self.limits = limits or {}
         self.clock = clock
+        self.lease = lease
         self.sent = asyncio.Condition()
         self._marks = GroupCommit(db, _mark_sent)
 
@@ -70,7 +72,7 @@ class Delivery:
     async def run_once(self, limit: int = BATCH) -> int:
         """Delivers the messages due now; returns how many were handled."""
         async with self.db.transaction() as tx:
-            claimed = await outbox.claim(tx, self.channels, self.clock(), LEASE, limit)
+            claimed = await outbox.claim(tx, self.channels, self.clock(), self.lease, limit)
             addresses = await participants.addresses_of(
                 tx, self.vault, {m.participant_id for m in claimed})
         by_participant: dict[int, list[outbox.Claimed]] = defaultdict(list)

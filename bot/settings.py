@@ -41,6 +41,7 @@ class Settings:
     simulator: bool | None = None
     spool_dir: Path = Path("spool")
     sms_per_second: float = 10.0
+    outbox_lease_seconds: float = 120.0
 
     @property
     def production(self) -> bool:
@@ -94,8 +95,10 @@ class Settings:
                                 "signatures Twilio")
         try:
             sms_rate = float(get("RELAIS_SMS_PER_SECOND") or 10)
+            lease = float(get("RELAIS_OUTBOX_LEASE_SECONDS") or 120)
         except ValueError:
-            raise SettingsError("RELAIS_SMS_PER_SECOND doit être un nombre") from None
+            raise SettingsError("RELAIS_SMS_PER_SECOND et RELAIS_OUTBOX_LEASE_SECONDS sont des "
+                                "nombres") from None
         return cls(
             env=mode,
             database_url=get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
@@ -114,6 +117,7 @@ class Settings:
             simulator={"1": True, "0": False}.get(get("RELAIS_SIMULATOR") or ""),
             spool_dir=Path(get("RELAIS_SPOOL_DIR") or "spool"),
             sms_per_second=sms_rate,
+            outbox_lease_seconds=lease,
         )
 
 

@@ -141,7 +141,8 @@ def test_serve_refuses_to_start_on_an_invalid_file(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["chat"], ["flows", "check"],
+@pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["chat"], ["flows", "check"],
+                                     ["telegram", "set-webhook"],
                                      ["db", "upgrade"]])
 def test_every_command_has_help(command, tmp_path):
     done = relais(*command, "--help", cwd=tmp_path)

@@ -2,6 +2,8 @@
 
 import asyncio
 import copy
+import os
+import sys
 
 import pytest
 
@@ -250,3 +252,34 @@ async def test_the_database_down_gets_503_so_telegram_sends_again(web, app_relai
     monkeypatch.setattr(app_relais.inbox, "receive", down)
     response = await post_update(web, telegram_update("text_message"))
     assert response.status == 503
+
+
+async def test_set_webhook_registers_the_public_url_with_the_secret(fake_telegram, tmp_path):
+    from tests.channels.conftest import PUBLIC_URL, WEBHOOK_SECRET
+    from tests.fakes import telegram_api
+
+    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_PUBLIC_URL": PUBLIC_URL,
+           "TELEGRAM_BOT_TOKEN": telegram_api.DEFAULT_TOKEN,
+           "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
+           "RELAIS_DATABASE_URL": f"sqlite:///{tmp_path}/r.db"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", "set-webhook", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == f"webhook Telegram enregistré : {PUBLIC_URL}/webhooks/telegram"
+    params = fake_telegram.calls_to("setWebhook")[0].params
+    assert params["url"] == f"{PUBLIC_URL}/webhooks/telegram"
+    assert params["secret_token"] == WEBHOOK_SECRET
+    assert params["allowed_updates"] == ["message", "edited_message", "callback_query",
+                                         "my_chat_member"]
+    assert params.get("drop_pending_updates") in (None, False)
+    fake_telegram.script("setWebhook", telegram_api.error(401, "Unauthorized"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", "set-webhook", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await process.communicate()
+    assert process.returncode == 1
+    assert telegram_api.DEFAULT_TOKEN not in err.decode()
+    assert len(err.decode().strip().splitlines()) == 1
