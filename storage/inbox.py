@@ -33,9 +33,11 @@ async def store_many(tx: AsyncSession, messages: list[dict]) -> list[int | None]
         first.setdefault((message["channel"], message["provider_id"]), index)
     rows = [dict(message, status=PENDING, attempts=0) for index, message in enumerate(messages)
             if first[(message["channel"], message["provider_id"])] == index]
-    inserted = await tx.execute(
-        insert_ignoring_duplicates(tx, InboundMessage, rows, ["channel", "provider_id"])
-        .returning(InboundMessage.id, InboundMessage.channel, InboundMessage.provider_id))
+    table = InboundMessage.__table__
+    # executemany on the table: compiled once and cached, whatever the batch size.
+    statement = insert_ignoring_duplicates(tx, table, None, ["channel", "provider_id"]) \
+        .returning(table.c.id, table.c.channel, table.c.provider_id)
+    inserted = await tx.execute(statement, rows)
     ids = {(channel, provider_id): inbound_id for inbound_id, channel, provider_id in inserted}
     # A copy later in the same batch is a redelivery too.
     return [ids.get((m["channel"], m["provider_id"])) if first[(m["channel"], m["provider_id"])]

@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 _DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def insert_ignoring_duplicates(tx: AsyncSession, table: Any, values: dict | list[dict],
+def insert_ignoring_duplicates(tx: AsyncSession, table: Any, values: dict | list[dict] | None,
                                unique: list[str]):
-    """Returns an INSERT (of one row or many) skipping rows whose `unique` columns exist."""
-    insert = _DIALECTS[tx.bind.dialect.name]
-    return insert(table).values(values).on_conflict_do_nothing(index_elements=unique)
+    """Returns an INSERT skipping rows whose `unique` columns exist; without values, the
+    statement takes its rows at execution."""
+    statement = _DIALECTS[tx.bind.dialect.name](table)
+    if values is not None:
+        statement = statement.values(values)
+    return statement.on_conflict_do_nothing(index_elements=unique)
 
 
 def upsert(tx: AsyncSession, table: Any, unique: tuple[str, ...], update: tuple[str, ...]):

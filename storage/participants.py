@@ -39,14 +39,15 @@ async def ids_of(tx: AsyncSession, vault: Vault, addresses: set[tuple[str, str]]
     if missing:
         # Concurrent webhooks (or processes) may create the same person: the unique
         # pseudonym keeps one row, and everyone reads it back.
-        await tx.execute(insert_ignoring_duplicates(tx, Participant, [
-            {"pseudonym": p, "channel": wanted[p][0], "created_at": now} for p in missing],
-            ["pseudonym"]))
+        await tx.execute(
+            insert_ignoring_duplicates(tx, Participant.__table__, None, ["pseudonym"]),
+            [{"pseudonym": p, "channel": wanted[p][0], "created_at": now} for p in missing])
         created = dict((await tx.execute(select(Participant.pseudonym, Participant.id)
                                          .where(Participant.pseudonym.in_(missing)))).all())
-        await tx.execute(insert_ignoring_duplicates(tx, Identity, [
-            {"participant_id": pid, "address_ciphertext": vault.seal(wanted[p][1])}
-            for p, pid in created.items()], ["participant_id"]))
+        await tx.execute(
+            insert_ignoring_duplicates(tx, Identity.__table__, None, ["participant_id"]),
+            [{"participant_id": pid, "address_ciphertext": vault.seal(wanted[p][1])}
+             for p, pid in created.items()])
         known.update(created)
     return {wanted[pseudonym]: pid for pseudonym, pid in known.items()}
 
