@@ -324,6 +324,10 @@ class Processor:
                 self._reply(tx, message, position, event.text, now, event.choices, kind,
                             event.question)
                 position += 1
+        if row is None and turn.session.status is Status.STOPPED:
+            # STOP as a very first message: keep the opt-out, so that START can undo it.
+            row = await conversations.open_session(
+                tx, pid, flow.id, turn.session.to_dict(), turn.session.status, now)
         if row is not None:
             conversations.save_state(row, turn.session.to_dict(), turn.session.status, now)
         return row

@@ -264,3 +264,13 @@ async def test_a_reply_at_night_goes_out_at_once(wired):
     relais.delivery.clock = lambda: datetime(2026, 3, 7, 22, 30, tzinfo=UTC)  # Sat 23:30
     await say(relais, "Bonjour", address="night")
     assert len(channel.texts("night")) == 2
+
+
+async def test_stop_as_a_first_message_can_be_undone_with_start(wired):
+    relais, channel = wired
+    await say(relais, "STOP", address="zoe")
+    assert (await rows(relais.db, Participant))[0].stopped_at is not None
+    assert len(channel.texts("zoe")) == 1 and "START" in channel.texts("zoe")[0]
+    await say(relais, "START", address="zoe")
+    assert (await rows(relais.db, Participant))[0].stopped_at is None
+    assert "Région Hauts-de-France" in channel.texts("zoe")[1]
