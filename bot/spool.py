@@ -74,6 +74,9 @@ class Spool:
 
 
 def _read_locked(path: Path) -> list[str]:
-    with open(path, "rb") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # waits for an append in progress
-        return handle.read().decode("utf-8").splitlines()
+    try:
+        with open(path, "rb") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # waits for an append in progress
+            return handle.read().decode("utf-8").splitlines()
+    except FileNotFoundError:
+        return []  # another drainer took this file and finished it first
