@@ -347,4 +347,5 @@ def _build(spec: ConsultationSpec, privacy_url: str) -> Flow:
         audience=spec.audience, version=spec.version, expiry_hours=spec.expiry_hours,
         retention_days=spec.retention_days, keyword=spec.keyword,
         help=text(spec.help) if spec.help else None,
+        privacy_url=privacy_url,
     )

@@ -239,7 +239,8 @@ class Processor:
         flow = self._flow_of(row)
         inbound = Inbound(text, at, media=bool(payload.get("media")) and not text.strip(),
                           question=payload.get("question"))
-        return _Turn(flow, _same(row, flow), inbound)
+        return _Turn(flow, _same(row, flow), inbound,
+                     silent=bool(payload.get("answered_by_provider")))
 
     def _flow_of(self, row: ConsultationSession | None) -> Flow:
         if row is not None and row.consultation_id in self.flows:

@@ -107,7 +107,8 @@ class TwilioSms:
     async def _signed_form(self, request: web.Request):
         form = await request.post()
         signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature or not self.signature_is_valid(request.path_qs, form, signature):
+        # raw_path: the path and query exactly as sent, percent-escapes included, as signed.
+        if not signature or not self.signature_is_valid(request.raw_path, form, signature):
             raise WebhookError(403, "signature Twilio absente ou invalide")
         if form.get("AccountSid") != self.account_sid:
             raise WebhookError(403, "compte Twilio inconnu")
@@ -141,6 +142,9 @@ class TwilioSms:
         keyword = OPT_OUT_KEYWORDS.get(str(form.get("OptOutType", "")).upper())
         if keyword:
             payload["keyword"] = keyword
+        if keyword == "STOP":
+            # Twilio already confirmed the opt-out, and would refuse anything sent after it.
+            payload["answered_by_provider"] = True
         return IncomingMessage(channel=NAME, address=address, provider_id=form["MessageSid"],
                                text=text, received_at=self.clock(), payload=payload)
 
@@ -150,9 +154,8 @@ class TwilioSms:
         for field in ("MessageSid", "MessageStatus"):
             if not form.get(field):
                 raise WebhookError(400, f"champ {field} manquant")
-        status = str(form["MessageStatus"]).lower()
-        if status not in STATUS_ORDER:
-            raise WebhookError(400, f"statut inconnu « {status[:20]} »")
+        # A status Twilio adds one day is accepted and ignored (see STATUS_ORDER), not refused.
+        status = str(form["MessageStatus"]).lower()[:20]
         return StatusReport(form["MessageSid"], status, form.get("ErrorCode") or None)
 
     @staticmethod

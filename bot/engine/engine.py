@@ -117,6 +117,9 @@ class _Runner:
         if session is None or session.status in (Status.REFUSED, Status.ERASED, Status.FAILED):
             if keyword is Keyword.STOP:
                 return self.stop(self.new_session(), from_status=None)
+            if keyword is Keyword.HELP:
+                self.emit(HelpShown())
+                self.say(self.help_text())
             return self.start()
         if session.status is Status.STOPPED:
             if keyword is Keyword.START:
@@ -153,6 +156,13 @@ class _Runner:
         return self.answer(session)
 
     # -- starting, stopping, coming back
+
+    def help_text(self) -> str:
+        """Returns the consultation's help, with where to read about one's rights."""
+        text = self.flow.help or wording.HELP
+        if self.flow.privacy_url and self.flow.privacy_url not in text:
+            text += "\n" + wording.PRIVACY.format(url=self.flow.privacy_url)
+        return text
 
     @staticmethod
     def step(session: Session) -> str | None:
@@ -197,7 +207,7 @@ class _Runner:
         """Handles a global keyword; None means the message is an ordinary answer."""
         if keyword is Keyword.HELP:
             self.emit(HelpShown())
-            self.say(self.flow.help or wording.HELP)
+            self.say(self.help_text())
             return self.reask(session) if session.status in OPEN else self.done(session)
         if keyword is Keyword.MY_DATA:
             self.emit(DataRequested())

@@ -106,6 +106,7 @@ class Flow:
     retention_days: int = 365
     keyword: str | None = None
     help: str | None = None
+    privacy_url: str | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

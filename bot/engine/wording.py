@@ -1,10 +1,11 @@
 """The French sentences the engine says on its own, outside any consultation file."""
 
 HELP = (
-    "Relais recueille votre avis pour la Région Hauts-de-France. Répondez simplement aux "
-    "questions. Mots utiles : RECOMMENCER, MES DONNEES, SUPPRIMER, STOP pour ne plus "
-    "recevoir de messages."
+    "Relais recueille votre avis pour la Région Hauts-de-France, responsable de vos données. "
+    "Répondez simplement aux questions. Mots utiles : RECOMMENCER, MES DONNEES, SUPPRIMER, "
+    "STOP pour ne plus recevoir de messages."
 )
+PRIVACY = "Vos droits : {url}"
 SKIP_HINT = "Envoyez PASSER pour ne pas répondre."
 STOPPED = (
     "C'est noté, vous ne recevrez plus de messages de Relais. "

@@ -299,3 +299,11 @@ def test_start_in_the_middle_of_a_consultation_repeats_the_question():
     session, events = play(flow, "Salut", "oui", "un", "/start")
     assert session.answers == {"q": "un"} and session.question == "r"
     assert last_reply(events).endswith("R ?")
+
+
+def test_help_as_a_first_message_gets_help_then_the_notice():
+    flow = make_flow(Question("q", QuestionType.TEXT, "Q ?"))
+    session, events = play(flow, "AIDE")
+    texts = [e.text for e in events if hasattr(e, "text")]
+    assert texts[0].startswith("Relais recueille votre avis")
+    assert texts[1:] == ["Bienvenue.", "D'accord ?"] and session.status is Status.CONSENT
