@@ -145,6 +145,9 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--participants", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--intake", choices=["journal", "database"], default="journal",
+                        help="RELAIS_INTAKE: first durable write to a local journal, or "
+                             "straight to the database")
     parser.add_argument("--single-process", action="store_true",
                         help="one `relais serve` doing everything, instead of `relais serve "
                              "--web-only` plus `relais worker`")
@@ -157,7 +160,8 @@ async def main() -> None:
            "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_PUBLIC_URL": PUBLIC_URL,
            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
            "TWILIO_FROM": "+33937001234", "TWILIO_API_BASE_URL": f"http://127.0.0.1:{twilio_port}",
-           "RELAIS_SMS_PER_SECOND": "100000", "RELAIS_SPOOL_DIR": str(workdir / "spool")}
+           "RELAIS_SMS_PER_SECOND": "100000", "RELAIS_SPOOL_DIR": str(workdir / "spool"),
+           "RELAIS_INTAKE": args.intake}
     commands = [["-c", BARE_HANDLER, str(bare_port)], ["-c", FAKE_TWILIO, str(twilio_port)],
                 ["-m", "bot", "serve", "--port", str(relais_port),
                  *([] if args.single_process else ["--web-only"])]]
@@ -171,7 +175,7 @@ async def main() -> None:
         await wait_ready(relais_port)
         layout = "one process" if args.single_process else "web process + worker process"
         print(f"{args.messages:,} signed SMS webhooks from {args.participants:,} numbers, "
-              f"{args.concurrency} in flight; Relais as {layout}\n")
+              f"{args.concurrency} in flight; Relais as {layout}, intake {args.intake}\n")
         elapsed, latencies = await drive(bare_port, bodies, args.concurrency)
         bare = report("bare handler", args.messages, elapsed, latencies)
         began = time.perf_counter()

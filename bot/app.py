@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot import web as routes
 from bot import webhooks
-from bot.channels.base import Channel
+from bot.channels.base import Channel, IncomingMessage
 from bot.channels.local import WebChannel
 from bot.channels.telegram import Telegram
 from bot.channels.twilio_sms import TwilioSms
@@ -96,6 +96,16 @@ class Relais:
             log.info("pas de RELAIS_PUBLIC_URL : Telegram en interrogation régulière (polling)")
             self.spawn(self.telegram.poll(self.inbox.receive))
 
+    async def accept(self, message: IncomingMessage) -> None:
+        """Stores what a webhook received, durably, before it is acknowledged."""
+        if self.settings.intake == "journal":
+            # An fsync'd local journal, moved into the database in batches: the answer to
+            # the provider waits for one file flush, not for the database's write lock.
+            await self.spool.write(message)
+            self.spool_waiting.set()
+            return
+        await self.inbox.receive(message)
+
     def spawn(self, work: Coroutine) -> asyncio.Task:
         """Runs work in the background, kept until it ends or Relais stops."""
         task = asyncio.create_task(work)
@@ -116,6 +126,7 @@ class Relais:
 
     async def _drain_spool_forever(self) -> None:
         while True:
+            self.spool_waiting.clear()  # before draining: a write meanwhile wakes us again
             if self.spool.pending():
                 try:
                     drained = await self.spool.drain(self.inbox.receive)
@@ -123,7 +134,6 @@ class Relais:
                         log.info("%s SMS repris du spool", drained)
                 except webhooks.DATABASE_DOWN:
                     pass  # still down: the next round tries again
-            self.spool_waiting.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.spool_waiting.wait(), SPOOL_CHECK_SECONDS)
 

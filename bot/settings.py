@@ -42,6 +42,7 @@ class Settings:
     spool_dir: Path = Path("spool")
     sms_per_second: float = 10.0
     outbox_lease_seconds: float = 120.0
+    intake: str = "database"
 
     @property
     def production(self) -> bool:
@@ -99,6 +100,9 @@ class Settings:
         except ValueError:
             raise SettingsError("RELAIS_SMS_PER_SECOND et RELAIS_OUTBOX_LEASE_SECONDS sont des "
                                 "nombres") from None
+        intake = get("RELAIS_INTAKE") or "database"
+        if intake not in ("database", "journal"):
+            raise SettingsError("RELAIS_INTAKE doit valoir database ou journal")
         return cls(
             env=mode,
             database_url=get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
@@ -118,6 +122,7 @@ class Settings:
             spool_dir=Path(get("RELAIS_SPOOL_DIR") or "spool"),
             sms_per_second=sms_rate,
             outbox_lease_seconds=lease,
+            intake=intake,
         )
 
 

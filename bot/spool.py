@@ -1,4 +1,8 @@
-"""A local, fsync'd spool for SMS received while the database is unreachable."""
+"""A local, fsync'd spool: where messages wait when the database cannot take them at once.
+
+Used for SMS received while the database is unreachable, and, with `RELAIS_INTAKE=journal`,
+as the first durable write of every webhook (then moved into the database in batches).
+"""
 
 import asyncio
 import fcntl
@@ -20,22 +24,46 @@ class Spool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / "inbound.jsonl"
+        self._waiting: list[tuple[str, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
 
     def append(self, message: IncomingMessage) -> None:
         """Writes one message durably (fsync) before the webhook is acknowledged."""
+        self.append_lines([_line(message)])
+
+    async def write(self, message: IncomingMessage) -> None:
+        """Writes a message durably, one fsync for all the messages arriving meanwhile."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((_line(message), future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        await future
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(self.append_lines, [line for line, _ in batch])
+            except OSError as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    def append_lines(self, lines: list[str]) -> None:
+        """Appends lines and flushes them to disk."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({
-            "channel": message.channel, "address": message.address,
-            "provider_id": message.provider_id, "text": message.text,
-            "received_at": message.received_at.isoformat(), "payload": message.payload,
-        }, ensure_ascii=False) + "\n"
+        data = "".join(lines).encode("utf-8")
         while True:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 # A drain may have moved the file away while we waited for the lock.
                 if os.path.exists(self.path) and os.fstat(fd).st_ino == os.stat(self.path).st_ino:
-                    os.write(fd, line.encode("utf-8"))
+                    os.write(fd, data)
                     os.fsync(fd)
                     return
             finally:
@@ -57,20 +85,30 @@ class Spool:
         """Moves spooled messages into the inbox; returns how many were handed over."""
         handed = 0
         for path in await asyncio.to_thread(self._claim):
+            messages = []
             for line in await asyncio.to_thread(_read_locked, path):
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
                     record["received_at"] = datetime.fromisoformat(record["received_at"])
-                    message = IncomingMessage(**record)
+                    messages.append(IncomingMessage(**record))
                 except (ValueError, TypeError, KeyError):
                     log.error("ligne illisible dans le spool %s, ignorée", path.name)
-                    continue
-                await receive(message)  # raises while the database is down; a duplicate is a no-op
-                handed += 1
+            # Handed over together, in order, so the inbox stores them in few transactions;
+            # this raises while the database is down, and a duplicate is a no-op.
+            await asyncio.gather(*(receive(message) for message in messages))
+            handed += len(messages)
             path.unlink(missing_ok=True)
         return handed
+
+
+def _line(message: IncomingMessage) -> str:
+    return json.dumps({
+        "channel": message.channel, "address": message.address,
+        "provider_id": message.provider_id, "text": message.text,
+        "received_at": message.received_at.isoformat(), "payload": message.payload,
+    }, ensure_ascii=False) + "\n"
 
 
 def _read_locked(path: Path) -> list[str]:

@@ -47,7 +47,7 @@ def _telegram_handler(relais: "Relais", telegram: Telegram):
             return web.json_response({"ignored": read.reason})
         try:
             async with asyncio.timeout(DATABASE_WAIT_SECONDS):
-                await relais.inbox.receive(read)
+                await relais.accept(read)
         except DATABASE_DOWN as error:
             # Telegram keeps the update and sends it again: nothing is lost by a 503.
             log.error("base indisponible, mise à jour Telegram refusée (%s)", type(error).__name__)
@@ -68,7 +68,7 @@ def _sms_handler(relais: "Relais", sms: TwilioSms):
             return sms.acknowledge()
         try:
             async with asyncio.timeout(DATABASE_WAIT_SECONDS):
-                await relais.inbox.receive(read)
+                await relais.accept(read)
         except DATABASE_DOWN as error:
             # Twilio does not resend an SMS answered 5xx: keep it on disk, then say 200.
             log.error("base indisponible, SMS mis en attente sur disque (%s)",

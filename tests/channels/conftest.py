@@ -80,7 +80,8 @@ async def settle(relais, seconds: float = 5.0) -> None:
 
     async with asyncio.timeout(seconds):
         while True:
-            busy = await rows(relais, InboundMessage, InboundMessage.status == "pending")
+            busy = [True] if relais.spool.pending() else []
+            busy += await rows(relais, InboundMessage, InboundMessage.status == "pending")
             busy += await rows(relais, OutboxMessage,
                                OutboxMessage.status.in_(("pending", "sending")),
                                OutboxMessage.not_before.is_(None))

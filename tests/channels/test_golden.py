@@ -1,7 +1,9 @@
 """The same French conversation over Telegram and over SMS stores the same answers."""
 
 import copy
+from dataclasses import replace
 
+import pytest
 from sqlalchemy import select
 
 from storage.tables import Answer, ConsultationSession, Participant
@@ -22,6 +24,12 @@ async def answers_by_channel(relais) -> dict[str, dict[str, object]]:
         for channel, question, value in rows:
             found.setdefault(channel, {})[question] = value
         return found
+
+
+@pytest.fixture(params=["database", "journal"])
+def provider_settings(request, provider_settings):
+    """Runs the conversation with each way of storing what a webhook received."""
+    return replace(provider_settings, intake=request.param)
 
 
 async def test_telegram_and_sms_store_the_same_answers(web, app_relais, fake_telegram,
