@@ -39,9 +39,9 @@ from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
-from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
+
+from bot.channels.twilio_sms import TimeoutTwilioHttpClient
 
 ACCOUNT_SID = "ACf00dfeedf00dfeedf00dfeedf00dfeed"
 AUTH_TOKEN = "5eb63bbbe01eeed093cb22bb8f5acdc3"
@@ -392,7 +392,8 @@ def twilio_client_for(
     * ``AsyncTwilioHttpClient`` makes ``client.messages.create_async(...)`` usable; twilio
       9.x ignores the ``timeout`` given to its constructor (``request()`` only uses the
       per-call timeout, which the generated resources never pass, and aiohttp then gets
-      ``ClientTimeout(total=None)``: no timeout at all), so :class:`TimeoutAsyncTwilioHttpClient`
+      ``ClientTimeout(total=None)``: no timeout at all), so the production client
+      (``bot.channels.twilio_sms.TimeoutTwilioHttpClient``)
       applies it (and sends the basic-auth header itself, avoiding aiohttp 3.14's
       ``BasicAuth`` deprecation warnings).
     * ``client.api.base_url`` is the ``Domain.base_url`` of api.twilio.com (default
@@ -402,39 +403,9 @@ def twilio_client_for(
       the environment) the client rewrites the host name, which would break a local URL.
     """
     client = Client(
-        account_sid, auth_token, http_client=TimeoutAsyncTwilioHttpClient(timeout=timeout)
+        account_sid, auth_token, http_client=TimeoutTwilioHttpClient(timeout=timeout)
     )
     client.edge = None
     client.region = None
     client.api.base_url = base_url.rstrip("/")
     return client
-
-
-class TimeoutAsyncTwilioHttpClient(AsyncTwilioHttpClient):
-    """``AsyncTwilioHttpClient`` whose constructor ``timeout`` (total, seconds) is applied,
-    and which sends basic auth as a header (aiohttp 3.14 deprecates ``auth=BasicAuth``)."""
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - the parent's signature
-        allow_redirects: bool = False,
-    ) -> Response:
-        if auth is not None:  # aiohttp 3.14 deprecates BasicAuth / auth=: send the header
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-            headers = {**(headers or {}), "Authorization": f"Basic {token}"}
-        return await super().request(
-            method,
-            url,
-            params=params,
-            data=data,
-            headers=headers,
-            auth=None,
-            timeout=self.timeout if timeout is None else timeout,
-            allow_redirects=allow_redirects,
-        )
