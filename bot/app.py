@@ -16,6 +16,7 @@ from bot.channels.base import Channel, IncomingMessage
 from bot.channels.local import WebChannel
 from bot.channels.telegram import Telegram
 from bot.channels.twilio_sms import TwilioSms
+from bot.classification import Classification
 from bot.consultations import FLOWS_DIR, default_paths, describe, load_flows
 from bot.delivery import Delivery
 from bot.engine import Flow
@@ -53,6 +54,7 @@ class Relais:
     processor: Processor
     delivery: Delivery
     spool: Spool
+    classification: Classification | None = None
     telegram: Telegram | None = None
     sms: TwilioSms | None = None
     clock: Callable[[], datetime] = utcnow
@@ -92,6 +94,7 @@ class Relais:
             return
         self.spawn(self.processor.run())
         self.spawn(self.delivery.run())
+        self.spawn(self.classification.run())
         if self.telegram is not None and not self.settings.public_url:
             log.info("pas de RELAIS_PUBLIC_URL : Telegram en interrogation régulière (polling)")
             self.spawn(self.telegram.poll(self.inbox.receive))
@@ -170,8 +173,9 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
         limits[sms.name] = RateLimiter(None, settings.sms_per_second)
     delivery = Delivery(db, vault, registry, replies_queued, limits=limits,
                         lease=timedelta(seconds=settings.outbox_lease_seconds))
+    classification = Classification(db, flows, processor.answers_stored, utcnow)
     return Relais(settings, db, vault, flows, inbox, processor, delivery,
-                  Spool(settings.spool_dir), telegram, sms)
+                  Spool(settings.spool_dir), classification, telegram, sms)
 
 
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:

@@ -86,6 +86,26 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db.add_parser("upgrade", help="appliquer les migrations")
     upgrade.set_defaults(run=_db_upgrade)
 
+    nlp = commands.add_parser("nlp", help="thèmes des réponses libres").add_subparsers(
+        title="actions", metavar="ACTION")
+    train = nlp.add_parser("train", help="entraîner un modèle de thèmes")
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument("--consultation", help="depuis le fichier de consultation et les "
+                                               "réponses étiquetées ; le modèle devient actif")
+    source.add_argument("--data", type=Path, help="depuis un fichier JSON Lines "
+                                                  "{\"text\", \"label\"} (avec --model)")
+    train.add_argument("--model", type=Path, help="dossier où écrire le modèle (avec --data)")
+    train.set_defaults(run=_nlp_train)
+    evaluate = nlp.add_parser("evaluate", help="mesurer un modèle sur un fichier étiqueté")
+    evaluate.add_argument("--data", type=Path, required=True, help="fichier JSON Lines")
+    evaluate.add_argument("--model", type=Path, required=True, help="dossier du modèle")
+    evaluate.add_argument("--json", action="store_true", help="un objet JSON sur la sortie")
+    evaluate.set_defaults(run=_nlp_evaluate)
+    classify = nlp.add_parser("classify", help="(re)classer toutes les réponses d'une "
+                                               "consultation avec son modèle actif")
+    classify.add_argument("--consultation", required=True)
+    classify.set_defaults(run=_nlp_classify)
+
     telegram = commands.add_parser("telegram", help="Telegram").add_subparsers(
         title="actions", metavar="ACTION")
     set_webhook = telegram.add_parser(
@@ -213,6 +233,69 @@ def _flows_check(args: argparse.Namespace) -> int:
     print(f"{valid} consultation(s) valide(s), {errors} erreur(s), "
           f"{len(problems) - errors} avertissement(s)")
     return 1 if errors else 0
+
+
+def _progress(line: str) -> None:
+    print(line, flush=True)
+
+
+def _nlp_train(args: argparse.Namespace) -> int:
+    from bot.themes import train_consultation, train_with_scores
+    from nlp.data import read_jsonl
+
+    if args.data is not None:
+        if args.model is None:
+            raise ValueError("--data demande --model DOSSIER (où écrire le modèle)")
+        texts, themes = read_jsonl(args.data)
+        _progress(f"{len(texts)} exemples, {len(set(themes))} thèmes lus dans {args.data}")
+        classifier = train_with_scores(texts, themes, args.model.name or "modele", _progress)
+        classifier.save(args.model)
+        _progress(f"modèle {classifier.version} écrit dans {args.model}")
+        return 0
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        async with _prepared(settings) as relais:
+            flow = relais.flows.get(args.consultation)
+            if flow is None:
+                raise ValueError(f"consultation inconnue « {args.consultation} » (connues : "
+                                 f"{', '.join(sorted(relais.flows))})")
+            await train_consultation(relais.db, flow, settings.models_dir, _progress)
+
+    asyncio.run(run())
+    return 0
+
+
+def _nlp_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from nlp import metrics
+    from nlp.data import read_jsonl
+    from nlp.model import load
+
+    texts, themes = read_jsonl(args.data)
+    result = metrics.evaluate(load(args.model), texts, themes)
+    print(json.dumps(result, ensure_ascii=False) if args.json else metrics.table(result))
+    return 0
+
+
+def _nlp_classify(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+
+    async def run() -> int:
+        async with _prepared(settings) as relais:
+            if args.consultation not in relais.flows:
+                raise ValueError(f"consultation inconnue « {args.consultation} »")
+            relais.classification.flows = {args.consultation: relais.flows[args.consultation]}
+            total = 0
+            while done := await relais.classification.run_once():
+                total += done
+                _progress(f"{total} réponses classées…")
+            return total
+
+    total = asyncio.run(run())
+    _progress(f"{total} réponses classées avec le modèle actif")
+    return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

@@ -105,6 +105,7 @@ class Processor:
         self.keywords = {fold_words(f.keyword): f.id for f in flows.values() if f.keyword}
         self.wake = wake
         self.replies_queued = replies_queued
+        self.answers_stored = asyncio.Event()  # wakes the classification
         self.clock = clock
         self.processed = asyncio.Condition()
 
@@ -130,6 +131,7 @@ class Processor:
                     handled += 1
         if handled:
             self.replies_queued.set()
+            self.answers_stored.set()
             async with self.processed:
                 self.processed.notify_all()
         return handled

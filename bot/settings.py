@@ -43,6 +43,7 @@ class Settings:
     sms_per_second: float = 10.0
     outbox_lease_seconds: float = 120.0
     intake: str = "database"
+    models_dir: Path = Path("models")
 
     @property
     def production(self) -> bool:
@@ -123,6 +124,7 @@ class Settings:
             sms_per_second=sms_rate,
             outbox_lease_seconds=lease,
             intake=intake,
+            models_dir=Path(get("RELAIS_MODELS_DIR") or "models"),
         )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -188,6 +189,39 @@ class Answer(Base):
     value: Mapped[object | None] = mapped_column(JSON)
     valid: Mapped[bool] = mapped_column(Boolean, default=True)
     answered_at: Mapped[datetime] = mapped_column(Timestamp)
+    # What officials and associations may read: names, numbers, e-mails, addresses masked.
+    redacted_text: Mapped[str | None] = mapped_column(Text)
+
+
+class ThemeModel(Base):
+    """A trained theme model of a consultation; one at a time is active."""
+
+    __tablename__ = "theme_models"
+
+    version: Mapped[str] = mapped_column(String(80), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    training_rows: Mapped[int] = mapped_column(Integer)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AnswerLabel(Base):
+    """A theme given to an answer: by a model (with its version and score), an official or
+    the participant."""
+
+    __tablename__ = "answer_labels"
+    __table_args__ = (Index("ix_answer_labels_answer_source", "answer_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    theme: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(12))  # model | official | participant
+    score: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(80))
+    actor: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class OutboxMessage(Base):

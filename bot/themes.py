@@ -1,0 +1,59 @@
+"""Training theme models from what people taught: codebooks, officials' and participants' labels."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.engine import Flow
+from nlp import metrics
+from nlp.data import held_out
+from nlp.model import Classifier, train
+from storage import labels
+from storage.database import Database
+
+Progress = Callable[[str], None]
+
+
+def codebook_rows(flow: Flow) -> list[tuple[str, str]]:
+    """Returns the example answers a consultation file gives for each theme."""
+    return [(example, theme.id) for theme in flow.themes for example in theme.examples]
+
+
+def train_with_scores(texts: list[str], themes: list[str], name: str,
+                      progress: Progress) -> Classifier:
+    """Scores a model on a held-out fifth, then trains the one to keep on every row."""
+    train_rows, test_rows = held_out(themes)
+    scores: dict = {}
+    if test_rows:
+        progress(f"entraînement sur {len(train_rows)} exemples, mesure sur {len(test_rows)}…")
+        trial = train([texts[i] for i in train_rows], [themes[i] for i in train_rows], name)
+        scores = metrics.evaluate(trial, [texts[i] for i in test_rows],
+                                  [themes[i] for i in test_rows])
+        progress(metrics.table(scores))
+    progress(f"entraînement du modèle final sur les {len(texts)} exemples…")
+    return train(texts, themes, name, scores={k: scores[k] for k in ("macro_f1", "accuracy")}
+                 if scores else {})
+
+
+async def train_consultation(db: Database, flow: Flow, models_dir: Path,
+                             progress: Progress) -> Classifier:
+    """Trains, saves and activates a consultation's model from its codebook and people's labels."""
+    rows = codebook_rows(flow)
+    async with db.read() as tx:
+        taught = await labels.training_rows(tx, flow.id)
+    progress(f"{len(rows)} exemples du fichier de consultation, {len(taught)} réponses "
+             "étiquetées par des personnes")
+    known = {theme.id for theme in flow.themes}
+    rows += [(text, theme) for text, theme in taught if theme in known]
+    if len({theme for _, theme in rows}) < 2:
+        raise ValueError(f"« {flow.id} » : il faut des exemples d'au moins deux thèmes")
+    classifier = train_with_scores([t for t, _ in rows], [m for _, m in rows], flow.id, progress)
+    directory = models_dir / flow.id / classifier.version
+    classifier.save(directory)
+    async with db.transaction() as tx:
+        await labels.register_model(
+            tx, version=classifier.version, consultation_id=flow.id, path=str(directory),
+            training_rows=len(rows), scores=classifier.meta["scores"],
+            at=datetime.now(UTC))
+    progress(f"modèle {classifier.version} actif pour « {flow.id} » ({directory})")
+    return classifier

@@ -1,0 +1,134 @@
+"""Theme models and the themes given to answers: by models, officials and participants."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.tables import Answer, AnswerLabel, ThemeModel
+
+MODEL, OFFICIAL, PARTICIPANT = "model", "official", "participant"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An answer waiting for the active model's theme."""
+
+    answer_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ToReview:
+    """An answer the model is unsure about, for an official to confirm or correct."""
+
+    answer_id: int
+    question_id: str
+    text: str
+    theme: str
+    score: float
+
+
+async def register_model(tx: AsyncSession, *, version: str, consultation_id: str, path: str,
+                         training_rows: int, scores: dict, at: datetime) -> None:
+    """Records a trained model and makes it the consultation's active one."""
+    await tx.execute(update(ThemeModel).where(ThemeModel.consultation_id == consultation_id)
+                     .values(active=False))
+    tx.add(ThemeModel(version=version, consultation_id=consultation_id, path=path, active=True,
+                      training_rows=training_rows, scores=scores, created_at=at))
+
+
+async def active_models(tx: AsyncSession) -> dict[str, ThemeModel]:
+    """Returns each consultation's active model."""
+    rows = await tx.scalars(select(ThemeModel).where(ThemeModel.active.is_(True)))
+    return {row.consultation_id: row for row in rows}
+
+
+async def waiting(tx: AsyncSession, consultation_id: str, question_ids: list[str],
+                  model_version: str, limit: int) -> list[Waiting]:
+    """Lists valid answers to classified questions that this model version has not labelled."""
+    labelled = exists().where(AnswerLabel.answer_id == Answer.id, AnswerLabel.source == MODEL,
+                              AnswerLabel.model_version == model_version)
+    rows = await tx.execute(
+        select(Answer.id, Answer.raw_text)
+        .where(Answer.consultation_id == consultation_id, Answer.question_id.in_(question_ids),
+               Answer.valid.is_(True), ~labelled)
+        .order_by(Answer.id).limit(limit))
+    return [Waiting(answer_id, text) for answer_id, text in rows]
+
+
+async def record_model_labels(tx: AsyncSession, labels: list[tuple[int, str, float]],
+                              model_version: str, at: datetime) -> None:
+    """Stores a model's themes: (answer id, theme, score) each."""
+    if labels:
+        await tx.execute(AnswerLabel.__table__.insert(), [
+            {"answer_id": answer_id, "theme": theme, "score": score, "source": MODEL,
+             "model_version": model_version, "actor": None, "created_at": at}
+            for answer_id, theme, score in labels])
+
+
+async def record_person_label(tx: AsyncSession, answer_id: int, theme: str, source: str,
+                              actor: str | None, at: datetime) -> None:
+    """Stores a theme confirmed or corrected by an official, or confirmed by the participant."""
+    tx.add(AnswerLabel(answer_id=answer_id, theme=theme, source=source, actor=actor,
+                       created_at=at))
+
+
+async def training_rows(tx: AsyncSession, consultation_id: str) -> list[tuple[str, str]]:
+    """Returns (text, theme) taught by people: an official's latest label wins over the
+    participant's."""
+    latest = (select(AnswerLabel.answer_id, AnswerLabel.source,
+                     func.max(AnswerLabel.id).label("last"))
+              .where(AnswerLabel.source.in_((OFFICIAL, PARTICIPANT)))
+              .group_by(AnswerLabel.answer_id, AnswerLabel.source).subquery())
+    rows = await tx.execute(
+        select(Answer.id, Answer.raw_text, AnswerLabel.theme, AnswerLabel.source)
+        .join(latest, latest.c.answer_id == Answer.id)
+        .join(AnswerLabel, AnswerLabel.id == latest.c.last)
+        .where(Answer.consultation_id == consultation_id))
+    taught: dict[int, tuple[str, str, str]] = {}
+    for answer_id, text, theme, source in rows:
+        if answer_id not in taught or source == OFFICIAL:
+            taught[answer_id] = (text, theme, source)
+    return [(text, theme) for text, theme, _ in taught.values()]
+
+
+async def review_queue(tx: AsyncSession, consultation_id: str, model_version: str,
+                       threshold: float, doubtful: str = "autre",
+                       limit: int = 50) -> list[ToReview]:
+    """Answers the model is least sure of (or put in `doubtful`), not yet seen by an official,
+    least sure first: their corrections teach the next model the most."""
+    reviewed = exists().where(AnswerLabel.answer_id == Answer.id, AnswerLabel.source == OFFICIAL)
+    model = aliased(AnswerLabel)
+    rows = await tx.execute(
+        select(Answer.id, Answer.question_id, func.coalesce(Answer.redacted_text, ""),
+               model.theme, model.score)
+        .join(model, and_(model.answer_id == Answer.id, model.source == MODEL,
+                          model.model_version == model_version))
+        .where(Answer.consultation_id == consultation_id, ~reviewed,
+               (model.score < threshold) | (model.theme == doubtful))
+        .order_by(model.score, Answer.id).limit(limit))
+    return [ToReview(*row) for row in rows]
+
+
+async def set_redacted(tx: AsyncSession, redacted: list[tuple[int, str]]) -> None:
+    """Stores the redacted form of answers: (answer id, text) each."""
+    table = Answer.__table__
+    if redacted:
+        await tx.execute(update(table).where(table.c.id == bindparam("answer")).values(
+            redacted_text=bindparam("text")), [{"answer": a, "text": t} for a, t in redacted])
+
+
+async def unredacted(tx: AsyncSession, question_ids_by_consultation: dict[str, list[str]],
+                     limit: int) -> list[Waiting]:
+    """Lists free-text answers not yet redacted."""
+    conditions = [and_(Answer.consultation_id == c, Answer.question_id.in_(q))
+                  for c, q in question_ids_by_consultation.items()]
+    if not conditions:
+        return []
+    rows = await tx.execute(select(Answer.id, Answer.raw_text)
+                            .where(Answer.redacted_text.is_(None), or_(*conditions))
+                            .order_by(Answer.id).limit(limit))
+    return [Waiting(answer_id, text) for answer_id, text in rows]
