@@ -1,0 +1,87 @@
+"""Answers flowing in get themes with scores and model versions; people's labels train the next."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.themes import train_consultation
+from storage import labels
+from storage.tables import Answer, AnswerLabel, ThemeModel
+from tests.bot.conversation import say
+
+MOBILITE_TO_PROBLEM = ["Bonjour", "oui", "80000", "passer", "2", "Le prix"]
+
+
+async def answers_of(relais, question):
+    async with relais.db.read() as tx:
+        return list(await tx.scalars(select(Answer).where(Answer.question_id == question)))
+
+
+async def test_answers_get_the_active_models_theme_score_and_version(relais, tmp_path):
+    lines = []
+    classifier = await train_consultation(relais.db, relais.flows["mobilite"], tmp_path,
+                                          lines.append)
+    assert any("actif" in line for line in lines)
+    await say(relais, *MOBILITE_TO_PROBLEM, "Le billet de TER est hors de prix pour un smicard",
+              consultation="mobilite")
+    assert await relais.classification.run_once() == 1
+    answer = (await answers_of(relais, "probleme"))[0]
+    async with relais.db.read() as tx:
+        label = await tx.scalar(select(AnswerLabel).where(AnswerLabel.answer_id == answer.id))
+    assert (label.theme, label.source, label.model_version) == ("prix", "model",
+                                                                 classifier.version)
+    assert 0.0 < label.score <= 1.0
+    assert await relais.classification.run_once() == 0  # nothing twice
+
+
+async def test_a_new_model_reclassifies_and_officials_labels_train_it(relais, tmp_path):
+    await train_consultation(relais.db, relais.flows["mobilite"], tmp_path, lambda _: None)
+    await say(relais, *MOBILITE_TO_PROBLEM, "Trop de bouchons sur la rocade le matin",
+              consultation="mobilite")
+    await relais.classification.run_once()
+    answer = (await answers_of(relais, "probleme"))[0]
+    async with relais.db.transaction() as tx:
+        await labels.record_person_label(tx, answer.id, "covoiturage_voiture", labels.OFFICIAL,
+                                         "agent@hautsdefrance.fr", datetime.now(UTC))
+    async with relais.db.read() as tx:
+        taught = await labels.training_rows(tx, "mobilite")
+    assert taught == [("Trop de bouchons sur la rocade le matin", "covoiturage_voiture")]
+    lines = []
+    second = await train_consultation(relais.db, relais.flows["mobilite"], tmp_path,
+                                      lines.append)
+    assert "1 réponses étiquetées" in lines[0]
+    assert await relais.classification.run_once() == 1  # the new version labels it again
+    async with relais.db.read() as tx:
+        active = await tx.scalars(select(ThemeModel).where(ThemeModel.active.is_(True)))
+        assert [m.version for m in active] == [second.version]
+
+
+async def test_the_review_queue_puts_the_least_sure_first_and_skips_reviewed(relais, tmp_path):
+    classifier = await train_consultation(relais.db, relais.flows["mobilite"], tmp_path,
+                                          lambda _: None)
+    for number, text in enumerate(["Le TER est trop cher", "euh je sais pas trop",
+                                   "Pas de bus dans mon village"]):
+        await say(relais, *MOBILITE_TO_PROBLEM, text, address=f"p{number}",
+                  consultation="mobilite")
+    await relais.classification.run_once()
+    async with relais.db.read() as tx:
+        queue = await labels.review_queue(tx, "mobilite", classifier.version, threshold=1.01)
+    scores = [item.score for item in queue]
+    assert len(queue) == 3 and scores == sorted(scores)
+    async with relais.db.transaction() as tx:
+        await labels.record_person_label(tx, queue[0].answer_id, "autre", labels.OFFICIAL,
+                                         "agent", datetime.now(UTC))
+    async with relais.db.read() as tx:
+        after = await labels.review_queue(tx, "mobilite", classifier.version, threshold=1.01)
+    assert [item.answer_id for item in after] == [item.answer_id for item in queue[1:]]
+
+
+async def test_without_a_usable_model_answers_are_kept_unclassified(relais, tmp_path, caplog):
+    await train_consultation(relais.db, relais.flows["mobilite"], tmp_path, lambda _: None)
+    for folder in (tmp_path / "mobilite").iterdir():
+        (folder / "relais-model.json").unlink()
+    await say(relais, *MOBILITE_TO_PROBLEM, "Trop cher", consultation="mobilite")
+    assert await relais.classification.run_once() == 0
+    assert await relais.classification.run_once() == 0
+    assert len(await answers_of(relais, "probleme")) == 1
+    assert sum("inutilisable" in r.message for r in caplog.records) == 1  # said once
