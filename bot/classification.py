@@ -1,14 +1,17 @@
-"""Gives themes to free-text answers with each consultation's active model, off the event loop."""
+"""Redacts free-text answers, gives them themes and sums themes up, off the event loop."""
 
 import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from bot.engine import Flow
 from bot.workers import drain_forever
 from nlp.model import Classifier, ModelError, load
+from nlp.redaction import Redactor
+from nlp.summaries import load_analyser, summarise
 from storage import labels
 from storage.database import Database
 
@@ -16,6 +19,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 IDLE_POLL_SECONDS = 5.0
+# Loaded once per process: they are read-only, and each takes seconds to load.
+shared_redactor = lru_cache(maxsize=1)(Redactor.load)
+shared_analyser = lru_cache(maxsize=1)(load_analyser)
 
 
 class Classification:
@@ -29,16 +35,38 @@ class Classification:
         self.clock = clock
         self._loaded: dict[str, Classifier] = {}
         self._broken: set[str] = set()  # model folders already reported unusable
+        self._redactor: Redactor | None = None
+        self._analyser = None
 
     async def run(self) -> None:
         """Classifies until cancelled; answers stay stored, unclassified, while no model works."""
         await drain_forever(self.run_once, self.wake, IDLE_POLL_SECONDS, "classification")
 
+    def _free_text(self) -> dict[str, list[str]]:
+        return {flow.id: [q.id for q in flow.questions if q.classify]
+                for flow in self.flows.values() if any(q.classify for q in flow.questions)}
+
+    async def redact_once(self, batch: int = BATCH) -> int:
+        """Stores the redacted form of free-text answers that have none yet."""
+        async with self.db.read() as tx:
+            todo = await labels.unredacted(tx, self._free_text(), batch)
+        if not todo:
+            return 0
+        if self._redactor is None:
+            self._redactor = await asyncio.to_thread(shared_redactor)
+        redacted = await asyncio.to_thread(self._redactor.redact_many, [w.text for w in todo])
+        async with self.db.transaction() as tx:
+            await labels.set_redacted(tx, [(w.answer_id, text) for w, text in
+                                           zip(todo, redacted, strict=True)])
+        return len(todo)
+
     async def run_once(self, batch: int = BATCH) -> int:
-        """Classifies what waits now; returns how many answers got a theme."""
+        """Redacts and classifies what waits now, then refreshes the summaries it changed;
+        returns how many answers were handled."""
+        done = await self.redact_once(batch)
         async with self.db.read() as tx:
             active = await labels.active_models(tx)
-        done = 0
+        changed = set()
         for consultation_id, row in active.items():
             flow = self.flows.get(consultation_id)
             questions = [q.id for q in flow.questions if q.classify] if flow else []
@@ -57,7 +85,33 @@ class Classification:
                                                                           strict=True)],
                     row.version, self.clock())
             done += len(todo)
+            changed.add(consultation_id)
+        for consultation_id in changed:
+            await self.summarise(consultation_id, active[consultation_id].version)
         return done
+
+    async def summarise(self, consultation_id: str, model_version: str) -> None:
+        """Recomputes a consultation's theme summaries from its redacted, labelled answers."""
+        async with self.db.read() as tx:
+            answers = await labels.labelled_answers(tx, consultation_id, model_version)
+        groups: dict[tuple[str, str], list[labels.Labelled]] = {}
+        for answer in answers:
+            groups.setdefault((answer.question_id, answer.theme), []).append(answer)
+        if self._analyser is None:
+            self._analyser = await asyncio.to_thread(shared_analyser)
+
+        def compute() -> dict:
+            result = {}
+            for key, group in groups.items():
+                summary = summarise(self._analyser, [a.text for a in group],
+                                    [a.score for a in group])
+                result[key] = (len(group), summary.terms, summary.examples)
+            return result
+
+        summaries = await asyncio.to_thread(compute)
+        async with self.db.transaction() as tx:
+            await labels.save_summaries(tx, consultation_id, model_version, summaries,
+                                        self.clock())
 
     async def _classifier(self, path: str, version: str) -> Classifier | None:
         if version in self._loaded:

@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.tables import Answer, AnswerLabel, ThemeModel
+from storage.tables import Answer, AnswerLabel, ThemeModel, ThemeSummary
 
 MODEL, OFFICIAL, PARTICIPANT = "model", "official", "participant"
 
@@ -132,3 +132,45 @@ async def unredacted(tx: AsyncSession, question_ids_by_consultation: dict[str, l
                             .where(Answer.redacted_text.is_(None), or_(*conditions))
                             .order_by(Answer.id).limit(limit))
     return [Waiting(answer_id, text) for answer_id, text in rows]
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A redacted answer with the theme the active model gave it."""
+
+    question_id: str
+    theme: str
+    score: float
+    text: str
+
+
+async def labelled_answers(tx: AsyncSession, consultation_id: str, model_version: str,
+                           limit: int = 20_000) -> list[Labelled]:
+    """Returns the latest redacted answers with this model's theme, newest first."""
+    rows = await tx.execute(
+        select(Answer.question_id, AnswerLabel.theme, AnswerLabel.score, Answer.redacted_text)
+        .join(AnswerLabel, and_(AnswerLabel.answer_id == Answer.id,
+                                AnswerLabel.source == MODEL,
+                                AnswerLabel.model_version == model_version))
+        .where(Answer.consultation_id == consultation_id, Answer.redacted_text.is_not(None))
+        .order_by(Answer.id.desc()).limit(limit))
+    return [Labelled(*row) for row in rows]
+
+
+async def save_summaries(tx: AsyncSession, consultation_id: str, model_version: str,
+                         summaries: dict[tuple[str, str], tuple[int, list, list]],
+                         at: datetime) -> None:
+    """Replaces a consultation's theme summaries: (question, theme) → (answers, terms,
+    examples)."""
+    await tx.execute(delete(ThemeSummary).where(ThemeSummary.consultation_id == consultation_id))
+    for (question_id, theme), (count, terms, examples) in summaries.items():
+        tx.add(ThemeSummary(consultation_id=consultation_id, question_id=question_id,
+                            theme=theme, answers=count, terms=terms, examples=examples,
+                            model_version=model_version, computed_at=at))
+
+
+async def summaries_of(tx: AsyncSession, consultation_id: str) -> list[ThemeSummary]:
+    """Returns a consultation's theme summaries, the most frequent themes first."""
+    return list(await tx.scalars(
+        select(ThemeSummary).where(ThemeSummary.consultation_id == consultation_id)
+        .order_by(ThemeSummary.question_id, ThemeSummary.answers.desc())))

@@ -207,6 +207,21 @@ class ThemeModel(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
+class ThemeSummary(Base):
+    """What answers to one question say about one theme: frequent terms, typical answers."""
+
+    __tablename__ = "theme_summaries"
+
+    consultation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer)
+    terms: Mapped[list] = mapped_column(JSON, default=list)  # [[term, count], …]
+    examples: Mapped[list] = mapped_column(JSON, default=list)  # redacted answers
+    model_version: Mapped[str] = mapped_column(String(80))
+    computed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 class AnswerLabel(Base):
     """A theme given to an answer: by a model (with its version and score), an official or
     the participant."""

@@ -24,10 +24,15 @@ async def test_answers_get_the_active_models_theme_score_and_version(relais, tmp
     assert any("actif" in line for line in lines)
     await say(relais, *MOBILITE_TO_PROBLEM, "Le billet de TER est hors de prix pour un smicard",
               consultation="mobilite")
-    assert await relais.classification.run_once() == 1
+    assert await relais.classification.run_once() == 2  # redacted, then classified
     answer = (await answers_of(relais, "probleme"))[0]
+    assert answer.redacted_text == "Le billet de TER est hors de prix pour un smicard"
     async with relais.db.read() as tx:
         label = await tx.scalar(select(AnswerLabel).where(AnswerLabel.answer_id == answer.id))
+        summaries = await labels.summaries_of(tx, "mobilite")
+    assert [(s.question_id, s.theme, s.answers) for s in summaries] == [("probleme", "prix", 1)]
+    assert summaries[0].examples == [answer.redacted_text] and "billet" in dict(
+        summaries[0].terms)
     assert (label.theme, label.source, label.model_version) == ("prix", "model",
                                                                  classifier.version)
     assert 0.0 < label.score <= 1.0
@@ -80,8 +85,12 @@ async def test_without_a_usable_model_answers_are_kept_unclassified(relais, tmp_
     await train_consultation(relais.db, relais.flows["mobilite"], tmp_path, lambda _: None)
     for folder in (tmp_path / "mobilite").iterdir():
         (folder / "relais-model.json").unlink()
-    await say(relais, *MOBILITE_TO_PROBLEM, "Trop cher", consultation="mobilite")
+    await say(relais, *MOBILITE_TO_PROBLEM, "Trop cher, Mme Durand le dit", consultation="mobilite")
+    assert await relais.classification.run_once() == 1  # redacted, not classified
     assert await relais.classification.run_once() == 0
-    assert await relais.classification.run_once() == 0
+    async with relais.db.read() as tx:
+        assert list(await tx.scalars(select(AnswerLabel))) == []
+    answer = (await answers_of(relais, "probleme"))[0]
+    assert answer.redacted_text == "Trop cher, Mme [personne] le dit"
     assert len(await answers_of(relais, "probleme")) == 1
     assert sum("inutilisable" in r.message for r in caplog.records) == 1  # said once
