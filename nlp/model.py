@@ -61,13 +61,16 @@ class Classifier:
 
     def classify(self, texts: list[str], batch_size: int = 1000) -> list[Label]:
         """Returns the best theme of each text; empty texts get the first label at score 0."""
+        categoriser = self.nlp.get_pipe(COMPONENT)
         results = []
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            if not doc.cats or not doc.text.strip():
-                results.append(Label(self.labels[0], 0.0))
-                continue
-            theme = max(doc.cats, key=doc.cats.get)
-            results.append(Label(theme, doc.cats[theme]))
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start:start + batch_size]
+            # The tokenizer and the categoriser straight away: no Doc.cats to fill and read.
+            docs = [self.nlp.make_doc(text) for text in batch]
+            for text, row in zip(batch, categoriser.scores(docs, batch), strict=True):
+                best = int(row.argmax())
+                results.append(Label(self.labels[best], float(row[best])) if text.strip()
+                               else Label(self.labels[0], 0.0))
         return results
 
     def probabilities(self, texts: list[str]) -> list[dict[str, float]]:

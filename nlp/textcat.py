@@ -71,7 +71,7 @@ class ThemeCategoriser:
 
     # -- features
 
-    def _counts(self, docs: list[Doc]) -> sp.csr_matrix:
+    def _counts(self, docs: list[Doc], texts: list[str] | None = None) -> sp.csr_matrix:
         """Raw n-gram counts, (docs × word and char buckets)."""
         width = WORD_BUCKETS + CHAR_BUCKETS
         arrays = [doc.to_array([LOWER]) for doc in docs]
@@ -84,7 +84,9 @@ class ThemeCategoriser:
             same = document[:-1] == document[1:]
             bigram = ((lower[:-1] * _MIX + lower[1:] + np.uint64(1)) & _MASK).astype(np.int64)
             keys.append(document[:-1][same] * width + bigram[same])
-        char_docs, char_hashes = _char_grams([d.text for d in docs], *self.cfg["char_ngrams"])
+        # doc.text rebuilds the text token by token: use the raw texts when the caller has them.
+        texts = texts if texts is not None else [d.text for d in docs]
+        char_docs, char_hashes = _char_grams(texts, *self.cfg["char_ngrams"])
         keys.append(char_docs * width + WORD_BUCKETS
                     + (char_hashes & np.uint64(CHAR_BUCKETS - 1)).astype(np.int64))
         unique, counts = np.unique(np.concatenate(keys), return_counts=True)
@@ -157,9 +159,9 @@ class ThemeCategoriser:
         self.bias = intercepts.astype(np.float32)
         return self
 
-    def scores(self, docs: list[Doc]) -> np.ndarray:
+    def scores(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
         """Returns the probability of each label for each doc (docs × labels)."""
-        counts = self._counts(docs)
+        counts = self._counts(docs, texts)
         # Map the full bucket space onto the buckets seen in training; others weigh nothing.
         position = np.searchsorted(self.rows, counts.indices)
         position[position >= len(self.rows)] = 0
