@@ -174,6 +174,7 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
     delivery = Delivery(db, vault, registry, replies_queued, limits=limits,
                         lease=timedelta(seconds=settings.outbox_lease_seconds))
     classification = Classification(db, flows, processor.answers_stored, utcnow)
+    processor.guess = classification.guess
     return Relais(settings, db, vault, flows, inbox, processor, delivery,
                   Spool(settings.spool_dir), classification, telegram, sms)
 

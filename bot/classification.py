@@ -113,6 +113,16 @@ class Classification:
             await labels.save_summaries(tx, consultation_id, model_version, summaries,
                                         self.clock())
 
+    async def guess(self, consultation_id: str, text: str) -> str | None:
+        """Returns the theme the active model sees in one text, or None without a model."""
+        async with self.db.read() as tx:
+            row = (await labels.active_models(tx)).get(consultation_id)
+        classifier = await self._classifier(row.path, row.version) if row else None
+        if classifier is None:
+            return None
+        (label,) = await asyncio.to_thread(classifier.classify, [text])
+        return label.theme
+
     async def _classifier(self, path: str, version: str) -> Classifier | None:
         if version in self._loaded:
             return self._loaded[version]

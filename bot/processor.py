@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -14,7 +14,7 @@ from bot import engine, referral
 from bot.engine import Flow, Inbound, Purpose, Session, Status
 from bot.engine.text import fold_words
 from bot.workers import drain_forever, wait_until
-from storage import audit, conversations, inbox, invites, outbox, participants
+from storage import audit, conversations, inbox, invites, labels, outbox, participants
 from storage.database import Database
 from storage.tables import ConsultationSession, InboundMessage, Participant
 
@@ -106,6 +106,8 @@ class Processor:
         self.wake = wake
         self.replies_queued = replies_queued
         self.answers_stored = asyncio.Event()  # wakes the classification
+        # Set by the app when themes can be guessed: (consultation, text) -> theme or None.
+        self.guess: Callable[[str, str], Awaitable[str | None]] | None = None
         self.clock = clock
         self.processed = asyncio.Condition()
 
@@ -239,10 +241,26 @@ class Processor:
             if wanted in self.flows and (row is None or row.consultation_id != wanted):
                 return _Turn(self.flows[wanted], None, Inbound(text, at))
         flow = self._flow_of(row)
+        theme = await self._guess(flow, state if _same(row, flow) else None, message, text)
         inbound = Inbound(text, at, media=bool(payload.get("media")) and not text.strip(),
-                          question=payload.get("question"))
+                          question=payload.get("question"), theme=theme)
         return _Turn(flow, _same(row, flow), inbound,
                      silent=bool(payload.get("answered_by_provider")))
+
+    async def _guess(self, flow: Flow, state: Session | None, message: InboundMessage,
+                     text: str) -> str | None:
+        """Guesses the theme of an answer to a confirm_theme question, off SMS (it costs a
+        message), when a model is active."""
+        if self.guess is None or state is None or state.status is not Status.ACTIVE \
+                or state.confirming_theme or not state.question or message.channel == "sms":
+            return None
+        if not flow.question(state.question).confirm_theme or not text.strip():
+            return None
+        try:
+            return await self.guess(flow.id, text)
+        except Exception:  # a model problem must not stop the conversation
+            log.exception("thème non deviné pour %s", flow.id)
+            return None
 
     def _flow_of(self, row: ConsultationSession | None) -> Flow:
         if row is not None and row.consultation_id in self.flows:
@@ -313,6 +331,12 @@ class Processor:
                 await outbox.cancel_pending(tx, pid, "participant stopped")
             elif isinstance(event, engine.ParticipantRestarted):
                 await participants.set_stopped(tx, pid, None)
+            elif isinstance(event, engine.ThemeConfirmed):
+                await tx.flush()
+                answer_id = await conversations.answer_id(tx, row.id, event.question)
+                if answer_id is not None:
+                    await labels.record_person_label(tx, answer_id, event.theme,
+                                                     labels.PARTICIPANT, None, now)
             elif isinstance(event, engine.FlowFailed):
                 log.error("consultation %s : %s", flow.id, event.reason)
             elif silent:

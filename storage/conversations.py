@@ -58,6 +58,12 @@ async def record_answer(tx: AsyncSession, row: ConsultationSession, question_id:
         "value": value, "valid": valid, "answered_at": at})
 
 
+async def answer_id(tx: AsyncSession, session_id: int, question_id: str) -> int | None:
+    """Returns the id of the answer to a question in a session."""
+    return await tx.scalar(select(Answer.id).where(Answer.session_id == session_id,
+                                                   Answer.question_id == question_id))
+
+
 async def clear_answers(tx: AsyncSession, row: ConsultationSession) -> None:
     """Deletes the answers of a session and what was derived from them."""
     await tx.execute(delete(Answer).where(Answer.session_id == row.id))

@@ -1,6 +1,16 @@
 """The pure conversation engine: standard library only, no I/O."""
 
-from .engine import CONSENT_STEP, MAX_REASKS, MAX_TURNS, Inbound, Turn, advance, hint, prompt
+from .engine import (
+    CONSENT_STEP,
+    MAX_REASKS,
+    MAX_TURNS,
+    THEME_STEP,
+    Inbound,
+    Turn,
+    advance,
+    hint,
+    prompt,
+)
 from .events import (
     AnswerRecorded,
     AnswerRejected,
@@ -21,12 +31,17 @@ from .events import (
     QuestionSkipped,
     ReplySent,
     SessionResumed,
+    ThemeConfirmed,
+    ThemeRejected,
 )
 from .flow import END, Choice, Condition, Flow, Purpose, Question, QuestionType, Theme
 from .session import Session, Status
 
 __all__ = [
     "CONSENT_STEP",
+    "THEME_STEP",
+    "ThemeConfirmed",
+    "ThemeRejected",
     "END",
     "MAX_REASKS",
     "MAX_TURNS",

@@ -25,6 +25,8 @@ from .events import (
     QuestionSkipped,
     ReplySent,
     SessionResumed,
+    ThemeConfirmed,
+    ThemeRejected,
 )
 from .flow import END, Flow, Question, QuestionType
 from .keywords import Keyword, keyword_of
@@ -37,6 +39,7 @@ MAX_TURNS = 300  # guards against a flow whose jumps loop through questions fore
 
 YES_NO_CHOICES = (("oui", "Oui"), ("non", "Non"))
 CONSENT_STEP = "_consentement"  # the step id buttons of the consent question carry
+THEME_STEP = "_theme"  # the step id of "did I understand you?"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Inbound:
     at: datetime
     media: bool = False
     question: str | None = None  # the step a button answers, when the channel knows it
+    theme: str | None = None  # the theme a model sees in this text, for confirm_theme questions
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class _Runner:
             return self.stop(session, from_status=session.status)
         if session.confirming_erasure:
             return self.confirm_erasure(session)
+        if session.confirming_theme and keyword is None:
+            return self.confirm_theme(session)
         if keyword is Keyword.START and session.status in OPEN:
             return self.reask(session, lead=self.resume_line(session))
         if keyword is not None and keyword is not Keyword.START:
@@ -167,7 +173,9 @@ class _Runner:
     @staticmethod
     def step(session: Session) -> str | None:
         """Returns the id of the step waiting for an answer."""
-        return CONSENT_STEP if session.status is Status.CONSENT else session.question
+        if session.status is Status.CONSENT:
+            return CONSENT_STEP
+        return THEME_STEP if session.confirming_theme else session.question
 
     def new_session(self) -> Session:
         return Session(consultation=self.flow.id, status=Status.CONSENT, last_at=self.inbound.at)
@@ -256,6 +264,10 @@ class _Runner:
         """Asks the current question again, optionally after a line of explanation."""
         if session.status is Status.CONSENT:
             reply = ReplySent(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP)
+        elif session.confirming_theme:
+            label = self.theme_label(session.confirming_theme) or session.confirming_theme
+            reply = ReplySent(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
+                              THEME_STEP)
         else:
             reply = prompt(self.flow, self.flow.question(session.question))
         if lead:
@@ -298,7 +310,29 @@ class _Runner:
             return self.move(session, self.next_of(question, None))
         self.emit(AnswerRecorded(question.id, raw, value))
         answers = {**session.answers, question.id: value}
+        label = self.theme_label(self.inbound.theme)
+        if question.confirm_theme and label is not None:
+            # "Did I understand you?": the person's yes teaches the model the most reliably.
+            self.emit(ReplySent(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
+                                THEME_STEP))
+            return self.done(session.evolve(answers=answers, attempts=0,
+                                            confirming_theme=self.inbound.theme))
         return self.move(session.evolve(answers=answers), self.next_of(question, raw))
+
+    def theme_label(self, theme: str | None) -> str | None:
+        """Returns the French label of a theme of this consultation, or None."""
+        return next((t.label for t in self.flow.themes if t.id == theme), None)
+
+    def confirm_theme(self, session: Session) -> Turn:
+        """Reads the yes or no to "did I understand you?", then goes on with the questions."""
+        question = self.flow.question(session.question)
+        theme = session.confirming_theme
+        words = fold_words(self.inbound.text)
+        if words in YES:
+            self.emit(ThemeConfirmed(question.id, theme))
+        else:  # no, or anything else: the theme is not confirmed, and the flow goes on
+            self.emit(ThemeRejected(question.id, theme))
+        return self.move(session.evolve(confirming_theme=None), self.next_of(question, None))
 
     def next_of(self, question: Question, raw: str | None) -> str:
         """Returns where to go after `question`: a choice's jump, the question's, or the next."""

@@ -117,3 +117,19 @@ class MessageIgnored(Event):
     """An inbound message that gets no reply, with why."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class ThemeConfirmed(Event):
+    """The participant confirmed the theme a model saw in their answer."""
+
+    question: str
+    theme: str
+
+
+@dataclass(frozen=True)
+class ThemeRejected(Event):
+    """The participant did not confirm the theme a model saw in their answer."""
+
+    question: str
+    theme: str

@@ -31,6 +31,7 @@ class Session:
     answers: dict[str, object] = field(default_factory=dict)
     attempts: int = 0
     confirming_erasure: bool = False
+    confirming_theme: str | None = None  # the theme asked about, for "did I understand you?"
     consented: bool = False
     turns: int = 0
     stopped_from: Status | None = None

@@ -40,6 +40,7 @@ HINTS = {
     "number": "Répondez par un nombre de {minimum} à {maximum}.",
 }
 NOT_UNDERSTOOD = "Je n'ai pas compris."
+CONFIRM_THEME = "J'ai compris : {theme}. C'est bien ça ? Répondez OUI ou NON."
 STALE_CHOICE = "Ce choix répond à une question précédente."
 REQUIRED = "Cette question demande une réponse."
 MAX_CHOICES = "Choisissez au plus {maximum} réponses."

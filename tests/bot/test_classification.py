@@ -94,3 +94,19 @@ async def test_without_a_usable_model_answers_are_kept_unclassified(relais, tmp_
     assert answer.redacted_text == "Trop cher, Mme [personne] le dit"
     assert len(await answers_of(relais, "probleme")) == 1
     assert sum("inutilisable" in r.message for r in caplog.records) == 1  # said once
+
+
+async def test_a_participant_confirms_the_theme_understood_and_it_is_stored(relais, tmp_path):
+    from tests.bot.conversation import RecordingChannel
+
+    await train_consultation(relais.db, relais.flows["mobilite"], tmp_path, lambda _: None)
+    channel = RecordingChannel("web")
+    relais.delivery.channels["web"] = channel
+    await say(relais, *MOBILITE_TO_PROBLEM, "Le TER coûte beaucoup trop cher",
+              consultation="mobilite")
+    assert channel.texts("alice")[-1].startswith("J'ai compris : ")
+    await say(relais, "oui")
+    async with relais.db.read() as tx:
+        taught = await labels.training_rows(tx, "mobilite")
+    assert taught == [("Le TER coûte beaucoup trop cher", "prix")]
+    assert "que changeriez-vous" in channel.texts("alice")[-1]

@@ -307,3 +307,23 @@ def test_help_as_a_first_message_gets_help_then_the_notice():
     texts = [e.text for e in events if hasattr(e, "text")]
     assert texts[0].startswith("Relais recueille votre avis")
     assert texts[1:] == ["Bienvenue.", "D'accord ?"] and session.status is Status.CONSENT
+
+
+def test_a_confirm_theme_question_asks_whether_the_theme_was_understood():
+    from bot.engine import Theme, ThemeConfirmed, ThemeRejected
+
+    flow = Flow(id="essai", title="Essai", welcome="Bienvenue.", consent="D'accord ?",
+                consent_refused="Tant pis.", closing="Merci.",
+                questions=(Question("q", QuestionType.TEXT, "Q ?", confirm_theme=True),
+                           Question("r", QuestionType.TEXT, "R ?")),
+                themes=(Theme("prix", "le prix des billets", "Les tarifs."),))
+    session, _ = play(flow, "Salut", "oui")
+    turn = advance(flow, session, Inbound("Trop cher", T0 + timedelta(hours=1), theme="prix"))
+    assert turn.replies[-1].text.startswith("J'ai compris : le prix des billets. C'est bien ça ?")
+    assert turn.session.answers == {"q": "Trop cher"}
+    yes = advance(flow, turn.session, Inbound("oui", T0 + timedelta(hours=2)))
+    assert ThemeConfirmed("q", "prix") in yes.events and yes.session.question == "r"
+    no = advance(flow, turn.session, Inbound("non", T0 + timedelta(hours=2)))
+    assert ThemeRejected("q", "prix") in no.events and no.session.question == "r"
+    without = advance(flow, session, Inbound("Trop cher", T0 + timedelta(hours=1)))
+    assert without.session.question == "r"  # no model, no question
