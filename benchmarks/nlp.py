@@ -54,6 +54,18 @@ def sample(indices: list[int], labels: list[str], size: int | None, seed: int) -
     return chosen[:size]
 
 
+def redaction_speed(texts: list[str]) -> None:
+    """Prints how many answers a second the redaction masks, in batches, one process."""
+    from nlp.redaction import Redactor
+
+    redactor = Redactor.load()
+    redactor.redact_many(texts[:100])
+    began = time.perf_counter()
+    redactor.redact_many(texts)
+    print(f"\nredaction: {len(texts) / (time.perf_counter() - began):,.0f} answers/s "
+          f"({len(texts):,} answers)")
+
+
 def main() -> None:
     """Runs the cross-validation and prints one line per training size."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -81,6 +93,7 @@ def main() -> None:
         shown = "all" if size is None else f"{size:,}"
         print(f"{shown:>14} {statistics.mean(scores):9.3f} {statistics.stdev(scores):6.3f} "
               f"{statistics.mean(seconds):8.1f} {statistics.mean(speeds):8,.0f}", flush=True)
+    redaction_speed(texts[:3000])
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
 
