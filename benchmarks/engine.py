@@ -2,11 +2,17 @@
 
 import os
 import platform
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from bot.consultations import load_flows
-from bot.engine import Inbound, advance
+# Run as a script, this folder comes first on the path, where benchmarks/nlp.py would hide
+# the nlp package: look in the project instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from bot.consultations import load_flows  # noqa: E402
+from bot.engine import Inbound, advance  # noqa: E402
 
 # A whole conversation as a citizen would type it: words, numbers, a mistake, a keyword.
 CONVERSATION = ["Bonjour", "oui", "59 000", "deux", "le train, le vélo", "bof", "4",

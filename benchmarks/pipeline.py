@@ -3,14 +3,19 @@
 import asyncio
 import os
 import platform
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import build
-from bot.channels.base import IncomingMessage
-from bot.settings import Settings
+# Run as a script, this folder comes first on the path, where benchmarks/nlp.py would hide
+# the nlp package: look in the project instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from bot.app import build  # noqa: E402
+from bot.channels.base import IncomingMessage  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
 REPLIES = ["Bonjour", "oui", "80000", "2", "1, 3", "4", "Le prix", "Trop de retards le matin",
            "Plus de trains le soir", "oui"]

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 IDLE_POLL_SECONDS = 5.0
+ACTIVE_MODELS_TTL = 5.0  # a newly trained model is used for guesses within this many seconds
 # Loaded once per process: they are read-only, and each takes seconds to load.
 shared_redactor = lru_cache(maxsize=1)(Redactor.load)
 shared_analyser = lru_cache(maxsize=1)(load_analyser)
@@ -36,6 +38,8 @@ class Classification:
         self._loaded: dict[str, Classifier] = {}
         self._broken: set[str] = set()  # model folders already reported unusable
         self._redactor: Redactor | None = None
+        self._active: dict = {}
+        self._active_read = float("-inf")
         self._analyser = None
 
     async def run(self) -> None:
@@ -115,8 +119,12 @@ class Classification:
 
     async def guess(self, consultation_id: str, text: str) -> str | None:
         """Returns the theme the active model sees in one text, or None without a model."""
-        async with self.db.read() as tx:
-            row = (await labels.active_models(tx)).get(consultation_id)
+        now = time.monotonic()
+        if now - self._active_read > ACTIVE_MODELS_TTL:  # not one query per message
+            async with self.db.read() as tx:
+                self._active = await labels.active_models(tx)
+            self._active_read = now
+        row = self._active.get(consultation_id)
         classifier = await self._classifier(row.path, row.version) if row else None
         if classifier is None:
             return None
