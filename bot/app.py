@@ -25,7 +25,8 @@ from bot.processor import Processor, utcnow
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.spool import Spool
-from storage import audit, catalog, migrate
+from bot.workers import wait_until
+from storage import audit, catalog, migrate, outbox, participants
 from storage.database import Database
 from storage.vault import Vault
 
@@ -108,6 +109,21 @@ class Relais:
             self.spool_waiting.set()
             return
         await self.inbox.receive(message)
+
+    async def converse(self, message: IncomingMessage, seconds: float) -> None:
+        """Stores a local channel's message, then waits until its replies are delivered."""
+        inbound_id = await self.inbox.receive(message)
+        if inbound_id is None or not await self.processor.wait_processed(inbound_id, seconds):
+            return
+        pseudonym = self.vault.pseudonym(message.channel, message.address)
+        async with self.db.read() as tx:
+            participant = await participants.by_pseudonym(tx, pseudonym)
+
+        async def delivered() -> bool:
+            async with self.db.read() as tx:
+                return await outbox.undelivered(tx, participant.id) == 0
+
+        await wait_until(delivered, self.delivery.sent, seconds)
 
     def spawn(self, work: Coroutine) -> asyncio.Task:
         """Runs work in the background, kept until it ends or Relais stops."""

@@ -9,8 +9,6 @@ from bot.channels.base import IncomingMessage
 from bot.channels.local import TERMINAL, TerminalChannel
 from bot.processor import utcnow
 from bot.settings import Settings
-from bot.workers import wait_until
-from storage import outbox, participants
 
 REPLY_WAIT_SECONDS = 10.0
 
@@ -34,19 +32,10 @@ async def chat(settings: Settings, consultation: str, name: str | None) -> None:
                 break
             if not line.strip():
                 continue
-            inbound_id = await relais.inbox.receive(IncomingMessage(
+            await relais.converse(IncomingMessage(
                 channel=TERMINAL, address=address, provider_id=secrets.token_hex(12),
-                text=line, received_at=utcnow(), payload={"consultation": consultation}))
-            await relais.processor.wait_processed(inbound_id, REPLY_WAIT_SECONDS)
-            async with relais.db.read() as tx:
-                participant = await participants.by_pseudonym(
-                    tx, relais.vault.pseudonym(TERMINAL, address))
-
-            async def delivered(pid: int = participant.id) -> bool:
-                async with relais.db.read() as tx:
-                    return await outbox.undelivered(tx, pid) == 0
-
-            await wait_until(delivered, relais.delivery.sent, REPLY_WAIT_SECONDS)
+                text=line, received_at=utcnow(), payload={"consultation": consultation}),
+                REPLY_WAIT_SECONDS)
     finally:
         await relais.stop()
 

@@ -9,8 +9,7 @@ from aiohttp import web
 from bot.channels.base import IncomingMessage
 from bot.channels.local import WEB
 from bot.processor import utcnow
-from bot.workers import wait_until
-from storage import outbox, participants, transcripts
+from storage import participants, transcripts
 
 if TYPE_CHECKING:
     from bot.app import Relais
@@ -56,18 +55,9 @@ def setup(app: web.Application, relais: "Relais") -> None:
         if not text.strip() or not nonce:
             raise web.HTTPSeeOther(f"/simulateur?consultation={consultation}&erreur=vide#fin")
         # The nonce of the rendered form is the provider id: a double submit is stored once.
-        inbound_id = await relais.inbox.receive(IncomingMessage(
+        await relais.converse(IncomingMessage(
             channel=WEB, address=conversation, provider_id=nonce, text=text,
-            received_at=utcnow(), payload={"consultation": consultation}))
-        if inbound_id is not None and await relais.processor.wait_processed(
-                inbound_id, REPLY_WAIT_SECONDS):
-            pid = await participant_id(conversation)
-
-            async def delivered() -> bool:
-                async with relais.db.read() as tx:
-                    return await outbox.undelivered(tx, pid) == 0
-
-            await wait_until(delivered, relais.delivery.sent, REPLY_WAIT_SECONDS)
+            received_at=utcnow(), payload={"consultation": consultation}), REPLY_WAIT_SECONDS)
         response = web.HTTPSeeOther(target)
         response.set_cookie(COOKIE, conversation, httponly=True, samesite="Lax",
                             secure=relais.settings.production, max_age=30 * 24 * 3600)

@@ -4,7 +4,6 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import Consultation
@@ -25,8 +24,3 @@ async def publish(tx: AsyncSession, *, consultation_id: str, title: str, audienc
     row.retention_days, row.definition = retention_days, definition
     row.checksum, row.loaded_at = checksum, at
     return True
-
-
-async def all_consultations(tx: AsyncSession) -> list[Consultation]:
-    """Lists the published consultations by id."""
-    return list(await tx.scalars(select(Consultation).order_by(Consultation.id)))

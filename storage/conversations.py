@@ -9,13 +9,6 @@ from storage.inserts import upsert
 from storage.tables import Answer, Consultation, ConsultationSession, InboundMessage, OutboxMessage
 
 
-async def current(tx: AsyncSession, participant_id: int) -> ConsultationSession | None:
-    """Returns the participant's latest session, the one their next message continues."""
-    return await tx.scalar(
-        select(ConsultationSession).where(ConsultationSession.participant_id == participant_id)
-        .order_by(ConsultationSession.id.desc()).limit(1))
-
-
 async def current_of(tx: AsyncSession,
                      participant_ids: list[int]) -> dict[int, ConsultationSession]:
     """Returns the latest session of each participant that has one, in one query."""

@@ -11,19 +11,6 @@ from storage.tables import InboundMessage, Participant
 PENDING, PROCESSED, FAILED = "pending", "processed", "failed"
 
 
-async def store(tx: AsyncSession, *, channel: str, provider_id: str, participant_id: int,
-                text: str, payload: dict, received_at: datetime) -> int | None:
-    """Stores a message and returns its id, or None when this provider id was already stored."""
-    statement = insert_ignoring_duplicates(
-        tx, InboundMessage,
-        {"channel": channel, "provider_id": provider_id, "participant_id": participant_id,
-         "text": text, "payload": payload, "received_at": received_at, "status": PENDING,
-         "attempts": 0},
-        ["channel", "provider_id"],
-    ).returning(InboundMessage.id)
-    return await tx.scalar(statement)
-
-
 async def store_many(tx: AsyncSession, messages: list[dict]) -> list[int | None]:
     """Stores messages (dicts of column values); for each, its new id or None if already stored."""
     if not messages:
@@ -106,19 +93,6 @@ async def record_failure(tx: AsyncSession, inbound_id: int, error: str,
 async def status_of(tx: AsyncSession, inbound_id: int) -> str | None:
     """Returns the processing status of a message."""
     return await tx.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
-
-
-async def count_by_status(tx: AsyncSession) -> dict[str, int]:
-    """Counts messages per processing status."""
-    rows = await tx.execute(select(InboundMessage.status, func.count())
-                            .group_by(InboundMessage.status))
-    return dict(rows.all())
-
-
-async def count_since(tx: AsyncSession, participant_id: int, since: datetime) -> int:
-    """Counts a participant's messages received since a time."""
-    return await tx.scalar(select(func.count()).select_from(InboundMessage).where(
-        InboundMessage.participant_id == participant_id, InboundMessage.received_at >= since))
 
 
 async def counts_since(tx: AsyncSession, participant_ids: list[int],

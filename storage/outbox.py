@@ -144,12 +144,6 @@ async def release(tx: AsyncSession, message_id: int, not_before: datetime | None
     await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
-async def last_created(tx: AsyncSession, participant_id: int) -> datetime | None:
-    """Returns when the participant's latest message was queued."""
-    return await tx.scalar(select(func.max(OutboxMessage.created_at))
-                           .where(OutboxMessage.participant_id == participant_id))
-
-
 async def last_created_of(tx: AsyncSession, participant_ids: list[int]) -> dict[int, datetime]:
     """Returns when each participant's latest message was queued, in one query."""
     rows = await tx.execute(

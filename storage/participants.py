@@ -10,24 +10,6 @@ from storage.tables import Identity, Participant
 from storage.vault import Vault
 
 
-async def find_or_create(tx: AsyncSession, vault: Vault, channel: str, address: str,
-                         now: datetime) -> Participant:
-    """Returns the participant behind a channel address, creating it (and its identity)."""
-    pseudonym = vault.pseudonym(channel, address)
-    participant = await by_pseudonym(tx, pseudonym)
-    if participant is not None:
-        return participant
-    # Two webhooks of a new person can race; the unique pseudonym settles it.
-    await tx.execute(insert_ignoring_duplicates(
-        tx, Participant, {"pseudonym": pseudonym, "channel": channel, "created_at": now},
-        ["pseudonym"]))
-    participant = await by_pseudonym(tx, pseudonym)
-    await tx.execute(insert_ignoring_duplicates(
-        tx, Identity, {"participant_id": participant.id, "address_ciphertext": vault.seal(address)},
-        ["participant_id"]))
-    return participant
-
-
 async def ids_of(tx: AsyncSession, vault: Vault, addresses: set[tuple[str, str]],
                  now: datetime) -> dict[tuple[str, str], int]:
     """Returns the participant id of each (channel, address), creating the missing ones."""
@@ -55,13 +37,6 @@ async def ids_of(tx: AsyncSession, vault: Vault, addresses: set[tuple[str, str]]
 async def by_pseudonym(tx: AsyncSession, pseudonym: str) -> Participant | None:
     """Returns the participant with this pseudonym, if any."""
     return await tx.scalar(select(Participant).where(Participant.pseudonym == pseudonym))
-
-
-async def address_of(tx: AsyncSession, vault: Vault, participant_id: int) -> str | None:
-    """Returns the decrypted address of a participant, or None once it was erased."""
-    ciphertext = await tx.scalar(select(Identity.address_ciphertext)
-                                 .where(Identity.participant_id == participant_id))
-    return vault.open(ciphertext) if ciphertext else None
 
 
 async def addresses_of(tx: AsyncSession, vault: Vault,
