@@ -10,8 +10,11 @@ from pathlib import Path
 
 from aiohttp import web
 
+from admin import app as admin_app
+from admin.config import AdminConfig, InviteCard
+from bot import gsm7, webhooks
+from bot import invites as cards
 from bot import web as routes
-from bot import webhooks
 from bot.channels.base import Channel, IncomingMessage
 from bot.channels.local import WebChannel
 from bot.channels.telegram import Telegram
@@ -195,6 +198,26 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
                   Spool(settings.spool_dir), classification, telegram, sms)
 
 
+def admin_config(relais: Relais) -> AdminConfig:
+    """Returns what the admin view needs: the database and what only the bot knows."""
+    settings = relais.settings
+
+    def card(association: str, title: str, code: str) -> InviteCard:
+        username = relais.telegram.username if relais.telegram is not None else None
+        number = cards.receiving_number(settings.twilio_from) if relais.sms else None
+        link = cards.deep_link(username, code) if username else None
+        return InviteCard(
+            telegram_link=link,
+            sms_instruction=cards.sms_instruction(code, number) if number else None,
+            qr_content=link or (cards.sms_qr_content(code, number) if number else None),
+            text=cards.invitation_text(association, title, code, username, number))
+
+    return AdminConfig(db=relais.db, production=settings.production,
+                       clock=lambda: relais.clock(), public_url=settings.public_url or "http://127.0.0.1:8080",
+                       invite_card=card, new_invite_code=cards.new_code,
+                       sms_segments=lambda text: gsm7.segments(gsm7.normalise(text)).count)
+
+
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:
     """Returns the aiohttp application serving webhooks, health checks and the simulator."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES,
@@ -202,6 +225,7 @@ def create_web_app(relais: Relais, work: bool = True) -> web.Application:
     app[RELAIS] = relais
     routes.setup(app, relais)
     webhooks.setup(app, relais)
+    app.add_subapp("/admin", admin_app.create_app(admin_config(relais)))
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await relais.start(work)

@@ -207,7 +207,8 @@ class Processor:
                 continue
             result = engine.advance(turn.flow, _state(turn.row, turn.flow), turn.inbound)
             row = await self._record(tx, message, turn.flow, turn.row, result,
-                                     silent=turn.silent or flood.holds_back())
+                                     silent=turn.silent or flood.holds_back(),
+                                     association_id=participant.association_id)
 
     async def _prepare(self, tx, participant: Participant, row: ConsultationSession | None,
                        message: InboundMessage) -> _Turn | None:
@@ -304,7 +305,8 @@ class Processor:
 
     async def _record(self, tx, message: InboundMessage, flow: Flow,
                       row: ConsultationSession | None, turn: engine.Turn,
-                      silent: bool) -> ConsultationSession | None:
+                      silent: bool, association_id: int | None = None
+                      ) -> ConsultationSession | None:
         """Applies the engine's events (session, answers, opt-out, erasure, replies)."""
         now = self.clock()
         position = 0
@@ -315,8 +317,10 @@ class Processor:
                     tx, pid, flow.id, turn.session.to_dict(), turn.session.status, now)
             elif isinstance(event, engine.AnswerRecorded):
                 await conversations.record_answer(tx, row, event.question, event.raw,
-                                                  event.value, event.valid, now)
-                _derive(row, flow.question(event.question).purpose, event.value)
+                                                  event.value, event.valid, now,
+                                                  channel=message.channel,
+                                                  association_id=association_id)
+                await _derive(tx, row, flow.question(event.question).purpose, event.value)
             elif isinstance(event, engine.FlowRestarted | engine.ConsentRefused):
                 await tx.flush()  # pending changes first, then the bulk delete
                 await conversations.clear_answers(tx, row)
@@ -377,10 +381,10 @@ def _same(row: ConsultationSession | None, flow: Flow) -> ConsultationSession | 
     return row if row is not None and row.consultation_id == flow.id else None
 
 
-def _derive(row: ConsultationSession, purpose: Purpose | None, value: object) -> None:
+async def _derive(tx, row: ConsultationSession, purpose: Purpose | None, value: object) -> None:
     """Copies answers that describe the participant onto the session, for aggregates."""
     if purpose is Purpose.TERRITORY:
-        row.territory = value
+        await conversations.set_territory(tx, row, value)
     elif purpose is Purpose.AGE_BAND:
         row.age_band = value
     elif purpose is Purpose.FEEDBACK_OPT_IN:

@@ -4,6 +4,7 @@ import hashlib
 import json
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import Consultation
@@ -24,3 +25,13 @@ async def publish(tx: AsyncSession, *, consultation_id: str, title: str, audienc
     row.retention_days, row.definition = retention_days, definition
     row.checksum, row.loaded_at = checksum, at
     return True
+
+
+async def consultations(tx: AsyncSession) -> list[Consultation]:
+    """Returns every published consultation, by title."""
+    return list(await tx.scalars(select(Consultation).order_by(Consultation.title)))
+
+
+async def consultation(tx: AsyncSession, consultation_id: str) -> Consultation | None:
+    """Returns one published consultation, or None."""
+    return await tx.get(Consultation, consultation_id)

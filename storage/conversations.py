@@ -40,15 +40,25 @@ def save_state(row: ConsultationSession, state: dict, status: str, at: datetime)
 
 
 async def record_answer(tx: AsyncSession, row: ConsultationSession, question_id: str,
-                        raw: str, value: object, valid: bool, at: datetime) -> None:
+                        raw: str, value: object, valid: bool, at: datetime, *,
+                        channel: str | None = None, association_id: int | None = None) -> None:
     """Records (or replaces) the answer to a question in a session."""
     # On the table, not the mapped class: the ORM's bulk machinery costs more than the write.
+    # A replaced answer is new text: it is redacted again.
     statement = upsert(tx, Answer.__table__, ("session_id", "question_id"),
-                       ("raw_text", "value", "valid", "answered_at"))
+                       ("raw_text", "value", "valid", "answered_at", "redacted_text"))
     await tx.execute(statement, {
         "session_id": row.id, "participant_id": row.participant_id,
         "consultation_id": row.consultation_id, "question_id": question_id, "raw_text": raw,
-        "value": value, "valid": valid, "answered_at": at})
+        "value": value, "valid": valid, "answered_at": at, "channel": channel,
+        "association_id": association_id, "territory": row.territory, "redacted_text": None})
+
+
+async def set_territory(tx: AsyncSession, row: ConsultationSession, territory: str | None) -> None:
+    """Sets a session's territory, and on the answers given before it was known."""
+    row.territory = territory
+    await tx.execute(update(Answer.__table__).where(Answer.__table__.c.session_id == row.id)
+                     .values(territory=territory))
 
 
 async def answer_id(tx: AsyncSession, session_id: int, question_id: str) -> int | None:

@@ -67,6 +67,15 @@ async def record_model_labels(tx: AsyncSession, labels: list[tuple[int, str, flo
             {"answer_id": answer_id, "theme": theme, "score": score, "source": MODEL,
              "model_version": model_version, "actor": None, "created_at": at}
             for answer_id, theme, score in labels])
+        # A model's theme counts only where no person gave one.
+        table = Answer.__table__
+        await tx.execute(
+            update(table).where(table.c.id == bindparam("answer"),
+                                or_(table.c.theme_source.is_(None),
+                                    table.c.theme_source == MODEL))
+            .values(theme=bindparam("label"), theme_score=bindparam("score"),
+                    theme_source=MODEL),
+            [{"answer": a, "label": t, "score": s} for a, t, s in labels])
 
 
 async def record_person_label(tx: AsyncSession, answer_id: int, theme: str, source: str,
@@ -74,6 +83,14 @@ async def record_person_label(tx: AsyncSession, answer_id: int, theme: str, sour
     """Stores a theme confirmed or corrected by an official, or confirmed by the participant."""
     tx.add(AnswerLabel(answer_id=answer_id, theme=theme, source=source, actor=actor,
                        created_at=at))
+    # An official's theme wins over everything; a participant's over the model's.
+    overridable = (None, MODEL, PARTICIPANT, OFFICIAL) if source == OFFICIAL \
+        else (None, MODEL, PARTICIPANT)
+    table = Answer.__table__
+    source_column = table.c.theme_source
+    allowed = or_(source_column.is_(None), source_column.in_([s for s in overridable if s]))
+    await tx.execute(update(table).where(table.c.id == answer_id, allowed)
+                     .values(theme=theme, theme_score=None, theme_source=source))
 
 
 async def training_rows(tx: AsyncSession, consultation_id: str) -> list[tuple[str, str]]:

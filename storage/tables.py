@@ -130,7 +130,8 @@ class ConsultationSession(Base):
     """One participant's run through one consultation, with the engine's state."""
 
     __tablename__ = "consultation_sessions"
-    __table_args__ = (Index("ix_sessions_consultation_status", "consultation_id", "status"),)
+    __table_args__ = (Index("ix_sessions_consultation_status", "consultation_id", "status"),
+                      Index("ix_sessions_consultation_started", "consultation_id", "started_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(
@@ -176,6 +177,15 @@ class Answer(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "question_id", name="uq_answers_session_question"),
         Index("ix_answers_consultation_question", "consultation_id", "question_id"),
+        # The admin view counts and filters a question's answers by these: a million answers
+        # must stay a few index range scans, never a join per row.
+        Index("ix_answers_question_theme", "consultation_id", "question_id", "theme",
+              "theme_score"),
+        Index("ix_answers_question_territory", "consultation_id", "question_id", "territory"),
+        Index("ix_answers_question_association", "consultation_id", "question_id",
+              "association_id"),
+        Index("ix_answers_question_answered_at", "consultation_id", "question_id",
+              "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,6 +201,15 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(Timestamp)
     # What officials and associations may read: names, numbers, e-mails, addresses masked.
     redacted_text: Mapped[str | None] = mapped_column(Text)
+    # Copied from the participant and the session when the answer is stored (territory also
+    # when it is learnt later), so the admin view filters without joins.
+    channel: Mapped[str | None] = mapped_column(String(20))
+    association_id: Mapped[int | None] = mapped_column(Integer)
+    territory: Mapped[str | None] = mapped_column(String(12))
+    # The theme that counts: an official's label, else the participant's, else the model's.
+    theme: Mapped[str | None] = mapped_column(String(40))
+    theme_score: Mapped[float | None] = mapped_column(Float)
+    theme_source: Mapped[str | None] = mapped_column(String(12))
 
 
 class ThemeModel(Base):
@@ -270,6 +289,9 @@ class OutboxMessage(Base):
     # What the provider later reported (Twilio status callbacks): only ever moves forward.
     delivery_status: Mapped[str | None] = mapped_column(String(20))
     delivery_error: Mapped[str | None] = mapped_column(String(20))
+    # The feedback campaign this message belongs to (kind "feedback"), for its counts.
+    feedback_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_messages.id", ondelete="SET NULL"), index=True)
 
 
 class AuditEntry(Base):
@@ -283,3 +305,58 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AdminUser(Base):
+    """A person who signs in to the admin view: an official, an association or an admin."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    role: Mapped[str] = mapped_column(String(20))  # official | association | admin
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"))
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    disabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class AdminSession(Base):
+    """A signed-in browser; the cookie holds a token, the table only its SHA-256."""
+
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account and per address to throttle guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))  # "account:<sha256>" or "address:<ip>"
+    at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class FeedbackMessage(Base):
+    """What the Region tells participants it retained from their answers (step d)."""
+
+    __tablename__ = "feedback_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    theme: Mapped[str | None] = mapped_column(String(40))  # only those who spoke of it
+    territory: Mapped[str | None] = mapped_column(String(12))  # only this département
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)

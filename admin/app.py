@@ -1,0 +1,70 @@
+"""The admin web view as an aiohttp sub-application mounted at /admin."""
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from admin import auth, pages
+from admin.config import CONFIG, AdminConfig
+from admin.views import ROUTE_TABLES
+
+STATIC = __file__.rsplit("/", 1)[0] + "/static"
+
+
+def create_app(config: AdminConfig) -> web.Application:
+    """Returns the admin sub-application; mount it with `add_subapp("/admin", …)`."""
+    app = web.Application(middlewares=[pages.errors, auth.sessions, hsts(config.production)])
+    app[CONFIG] = config
+    environment = aiohttp_jinja2.setup(
+        app, loader=jinja2.PackageLoader("admin", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined)
+    environment.filters.update(FILTERS)
+    for table in ROUTE_TABLES:
+        app.add_routes(table)
+    app.router.add_static("/static", STATIC)
+    return app
+
+
+def hsts(production: bool):
+    """Returns a middleware that asks browsers for HTTPS only, in production."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        response = await handler(request)
+        if production:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    return middleware
+
+
+def _count(value: int | None) -> str:
+    """Formats a count the French way: 12 345."""
+    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
+def _percent(value: float | None) -> str:
+    """Formats a share as a French percentage: 12,5 %."""
+    return "—" if value is None else f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
+
+
+def _date(value) -> str:
+    """Formats a date as dd/mm/yyyy in Paris time."""
+    from zoneinfo import ZoneInfo
+    if value is None:
+        return "—"
+    if hasattr(value, "astimezone"):
+        value = value.astimezone(ZoneInfo("Europe/Paris"))
+    return value.strftime("%d/%m/%Y")
+
+
+def _datetime(value) -> str:
+    """Formats a time as dd/mm/yyyy hh:mm in Paris time."""
+    from zoneinfo import ZoneInfo
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
+
+
+FILTERS = {"count": _count, "percent": _percent, "date": _date, "datetime": _datetime}

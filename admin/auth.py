@@ -1,0 +1,228 @@
+"""Signing in and out, server-side sessions, roles and CSRF tokens of the admin view."""
+
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+
+from aiohttp import web
+
+from admin.config import CONFIG, AdminConfig
+from storage import audit, users
+
+log = logging.getLogger(__name__)
+
+COOKIE = "relais_admin"
+PRE_COOKIE = "relais_admin_csrf"  # CSRF of the sign-in form, before there is a session
+COOKIE_PATH = "/admin"
+TOUCH_EVERY = timedelta(seconds=60)  # idle clock moved at most this often: fewer writes
+ACCOUNT_LIMITS = ((5, timedelta(minutes=1)), (100, timedelta(hours=1)))
+ADDRESS_LIMITS = ((30, timedelta(minutes=1)), (300, timedelta(hours=1)))
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class User:
+    """The signed-in person, as handlers see them."""
+
+    id: int
+    email: str
+    role: str
+    association_id: int | None
+    csrf_token: str
+
+    @property
+    def actor(self) -> str:
+        """Returns how the audit log names this person."""
+        return f"{self.role}:{self.email}"
+
+
+USER = web.RequestKey("admin_user", User)
+
+
+def current_user(request: web.Request) -> User | None:
+    """Returns the signed-in person, or None."""
+    return request.get(USER)
+
+
+def requires(*roles: str) -> Callable[[Handler], Handler]:
+    """Lets a handler run only for these roles: others get 403, strangers the sign-in page."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            user = current_user(request)
+            if user is None:
+                raise web.HTTPFound(f"/admin/connexion?suite={_next(request)}")
+            if user.role not in roles:
+                raise web.HTTPForbidden(text="Cette page n'est pas ouverte à votre rôle.")
+            return await handler(request)
+
+        guarded.roles = roles  # read by the tests that check every route's access rules
+        return guarded
+
+    return decorate
+
+
+def _next(request: web.Request) -> str:
+    from urllib.parse import quote
+    return quote(request.path_qs, safe="")
+
+
+@web.middleware
+async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Finds the session of the cookie, enforces the idle and absolute timeouts, and checks
+    the CSRF token of every state-changing request."""
+    config = request.config_dict[CONFIG]
+    token = request.cookies.get(COOKIE)
+    expired = False
+    if token:
+        user, expired = await _load(config, token)
+        if user is not None:
+            request[USER] = user
+    if request.method not in SAFE_METHODS:
+        await _check_csrf(request)
+    if expired and request.method in SAFE_METHODS:
+        response = web.HTTPFound(f"/admin/connexion?expiree=1&suite={_next(request)}")
+        response.del_cookie(COOKIE, path=COOKIE_PATH)
+        raise response
+    response = await handler(request)
+    response.headers["Cache-Control"] = "no-store"  # pages hold citizens' words
+    return response
+
+
+async def _load(config: AdminConfig, token: str) -> tuple[User | None, bool]:
+    now = config.clock()
+    async with config.db.read() as tx:
+        found = await users.session_of(tx, token)
+    if found is None:
+        return None, True
+    session, account = found
+    if account.disabled_at is not None or now - session.last_seen_at > config.idle_timeout \
+            or now - session.created_at > config.session_lifetime:
+        async with config.db.transaction() as tx:
+            await users.close_session(tx, token)
+        return None, True
+    if now - session.last_seen_at > TOUCH_EVERY:
+        async with config.db.transaction() as tx:
+            await users.touch_session(tx, token, now)
+    return User(account.id, account.email, account.role, account.association_id,
+                session.csrf_token), False
+
+
+async def _check_csrf(request: web.Request) -> None:
+    """Refuses a form whose token is not the session's (or, signing in, the cookie's)."""
+    user = current_user(request)
+    expected = user.csrf_token if user is not None else request.cookies.get(PRE_COOKIE)
+    given = request.headers.get("X-CSRF-Token")
+    if given is None and request.content_type in ("application/x-www-form-urlencoded",
+                                                  "multipart/form-data"):
+        given = (await request.post()).get("csrf")
+    if not expected or not isinstance(given, str) \
+            or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise web.HTTPForbidden(text="Jeton de formulaire absent ou périmé : rechargez la page.")
+
+
+def sign_in_token(request: web.Request, response: web.StreamResponse) -> str:
+    """Returns the CSRF token of the sign-in form, setting its cookie when it is new."""
+    token = request.cookies.get(PRE_COOKIE)
+    if not token or len(token) != 43:
+        token = secrets.token_urlsafe(32)
+        _set_cookie(request, response, PRE_COOKIE, token, max_age=3600)
+    return token
+
+
+def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str,
+                max_age: int | None = None) -> None:
+    config = request.config_dict[CONFIG]
+    response.set_cookie(name, value, path=COOKIE_PATH, httponly=True, samesite="Lax",
+                        secure=config.production, max_age=max_age)
+
+
+def _address(request: web.Request) -> str:
+    # Behind a proxy, aiohttp's remote is the proxy's unless the app is run with a trusted
+    # forwarded-header middleware; never trust X-Forwarded-For from anyone.
+    return request.remote or "inconnue"
+
+
+async def throttled(config: AdminConfig, email: str, address: str) -> bool:
+    """Tells whether sign-ins for this account or from this address must wait."""
+    now = config.clock()
+    async with config.db.read() as tx:
+        for key, limits in ((_account_key(email), ACCOUNT_LIMITS),
+                            (f"address:{address}", ADDRESS_LIMITS)):
+            for limit, window in limits:
+                if await users.failures_since(tx, key, now - window) >= limit:
+                    return True
+    return False
+
+
+def _account_key(email: str) -> str:
+    # Hashed so the table of failures keeps no e-mail that nobody registered.
+    return "account:" + users.token_hash(email.strip().lower())
+
+
+async def sign_in(request: web.Request, email: str, password: str) -> web.StreamResponse | None:
+    """Checks a password and opens a fresh session; returns the redirect, or None when the
+    e-mail and password do not match (the caller shows one message for every failure)."""
+    from admin import passwords
+
+    config = request.config_dict[CONFIG]
+    address = _address(request)
+    now = config.clock()
+    async with config.db.read() as tx:
+        account = await users.by_email(tx, email)
+    usable = account is not None and account.disabled_at is None
+    valid = passwords.verify(account.password_hash if usable else None, password)
+    async with config.db.transaction() as tx:
+        if not valid:
+            await users.record_failure(tx, [_account_key(email), f"address:{address}"], now)
+            audit.record(tx, actor="admin-view", action="login.failed", at=now,
+                         target=users.token_hash(email.strip().lower())[:16])
+            return None
+        # A new token at every sign-in: a cookie planted before cannot ride the session.
+        old = request.cookies.get(COOKIE)
+        if old:
+            await users.close_session(tx, old)
+        token = secrets.token_urlsafe(32)
+        await users.open_session(tx, token=token, user_id=account.id,
+                                 csrf_token=secrets.token_urlsafe(32), at=now)
+        audit.record(tx, actor=f"{account.role}:{account.email}", action="login.succeeded",
+                     at=now)
+    response = see_other(_safe_next(request.query.get("suite")))
+    _set_cookie(request, response, COOKIE, token)
+    response.del_cookie(PRE_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+def see_other(location: str) -> web.Response:
+    """Returns a 303 redirect as a response (returned, so cookies can be set on it)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def _safe_next(target: str | None) -> str:
+    """Keeps a post-login destination inside the admin view (no open redirect)."""
+    if target and target.startswith("/admin/") and not target.startswith("//") \
+            and "\\" not in target:
+        return target
+    return "/admin/"
+
+
+async def sign_out(request: web.Request) -> web.StreamResponse:
+    """Closes the session server-side and clears the cookie."""
+    config = request.config_dict[CONFIG]
+    user = current_user(request)
+    token = request.cookies.get(COOKIE)
+    async with config.db.transaction() as tx:
+        if token:
+            await users.close_session(tx, token)
+        if user is not None:
+            audit.record(tx, actor=user.actor, action="logout", at=config.clock())
+    response = see_other("/admin/connexion")
+    response.del_cookie(COOKIE, path=COOKIE_PATH)
+    return response

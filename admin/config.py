@@ -1,0 +1,48 @@
+"""What the admin view needs from the outside, given by the composition root."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from storage.database import Database
+
+
+def utcnow() -> datetime:
+    """Returns the current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class InviteCard:
+    """What an association hands out for one invite code."""
+
+    telegram_link: str | None  # deep link, when a Telegram bot is configured
+    sms_instruction: str | None  # "Envoyez CODE au 06 …", when a number can receive SMS
+    qr_content: str | None  # what the flyer's QR code holds
+    text: str  # the invitation, ready to copy into an e-mail or a message
+
+
+@dataclass
+class AdminConfig:
+    """The admin view's dependencies and settings."""
+
+    db: Database
+    production: bool = False  # Secure cookies, HSTS, no details on errors
+    clock: Callable[[], datetime] = utcnow
+    idle_timeout: timedelta = timedelta(minutes=30)
+    session_lifetime: timedelta = timedelta(hours=12)
+    public_url: str = "http://127.0.0.1:8080"
+    # Builds the card of (association name, consultation title, code): the bot knows its
+    # channels; and draws a fresh invite code.
+    invite_card: Callable[[str, str, str], InviteCard] | None = None
+    new_invite_code: Callable[[], str] | None = None
+    # Counts the SMS segments of a text (GSM-7 or UCS-2), for feedback cost estimates.
+    sms_segments: Callable[[str], int] | None = None
+    sms_segment_price_eur: float = 0.08
+    extra: dict[str, Any] | None = None
+
+
+CONFIG = web.AppKey("admin_config", AdminConfig)

@@ -1,0 +1,69 @@
+"""Signing in and out, and the home page each role lands on."""
+
+from aiohttp import web
+
+from admin import auth
+from admin.consultations import all_consultations
+from admin.pages import config, render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/connexion")
+async def login_form(request: web.Request) -> web.StreamResponse:
+    """Shows the sign-in form."""
+    if auth.current_user(request) is not None:
+        raise web.HTTPFound("/admin/")
+    return _form(request, error=None, email="",
+                 expired=request.query.get("expiree") == "1")
+
+
+def _form(request: web.Request, error: str | None, email: str, expired: bool = False,
+          status: int = 200) -> web.StreamResponse:
+    response = web.Response()  # only to carry the form's CSRF cookie
+    token = auth.sign_in_token(request, response)
+    page = render(request, "connexion.html",
+                  {"error": error, "email": email, "expired": expired, "login_csrf": token,
+                   "suite": request.query.get("suite", "")}, status=status)
+    for cookie in response.cookies.values():
+        page.cookies[cookie.key] = cookie
+    return page
+
+
+@routes.post("/connexion")
+async def login(request: web.Request) -> web.StreamResponse:
+    """Checks the e-mail and password, throttled per account and per address."""
+    form = await request.post()
+    email = str(form.get("email", "")).strip()[:254]
+    password = str(form.get("password", ""))
+    if not email or not password:
+        return _form(request, "Indiquez votre adresse e-mail et votre mot de passe.", email,
+                     status=400)
+    if await auth.throttled(config(request), email, auth._address(request)):
+        page = _form(request, "Trop de tentatives : patientez une minute avant de réessayer.",
+                     email, status=429)
+        page.headers["Retry-After"] = "60"
+        return page
+    response = await auth.sign_in(request, email, password)
+    if response is None:
+        # One message whether the account exists or not: nobody learns who has an account.
+        return _form(request, "Adresse e-mail ou mot de passe incorrect.", email, status=401)
+    return response
+
+
+@routes.post("/deconnexion")
+async def logout(request: web.Request) -> web.StreamResponse:
+    """Signs out."""
+    return await auth.sign_out(request)
+
+
+@routes.get("/")
+@auth.requires("official", "association", "admin")
+async def home(request: web.Request) -> web.StreamResponse:
+    """Sends each role to its own start page."""
+    user = auth.current_user(request)
+    if user.role == "association":
+        raise web.HTTPFound(f"/admin/associations/{user.association_id}")
+    if user.role == "admin":
+        raise web.HTTPFound("/admin/utilisateurs")
+    return render(request, "accueil.html", {"consultations": await all_consultations(request)})

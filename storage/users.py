@@ -1,0 +1,111 @@
+"""People who sign in to the admin view, their sessions, and failed sign-ins."""
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import AdminSession, AdminUser, LoginFailure
+
+ROLES = ("official", "association", "admin")
+
+
+class UserExists(ValueError):
+    """An account with this e-mail already exists."""
+
+
+def token_hash(token: str) -> str:
+    """Returns what the database keeps of a session token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create(tx: AsyncSession, *, email: str, role: str, password_hash: str, at: datetime,
+                 association_id: int | None = None) -> AdminUser:
+    """Adds an account; raises UserExists when the e-mail is taken."""
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise ValueError(f"rôle inconnu : {role}")
+    if (role == "association") != (association_id is not None):
+        raise ValueError("un compte association, et lui seul, est rattaché à une association")
+    if await by_email(tx, email) is not None:
+        raise UserExists(email)
+    user = AdminUser(email=email, role=role, association_id=association_id,
+                     password_hash=password_hash, created_at=at)
+    tx.add(user)
+    await tx.flush()
+    return user
+
+
+async def by_email(tx: AsyncSession, email: str) -> AdminUser | None:
+    """Returns the account with this e-mail, whatever its case."""
+    return await tx.scalar(select(AdminUser).where(AdminUser.email == email.strip().lower()))
+
+
+async def all_users(tx: AsyncSession) -> list[AdminUser]:
+    """Returns every account, by e-mail."""
+    return list(await tx.scalars(select(AdminUser).order_by(AdminUser.email)))
+
+
+async def set_password(tx: AsyncSession, user_id: int, password_hash: str) -> None:
+    """Replaces an account's password hash and signs it out everywhere."""
+    await tx.execute(update(AdminUser).where(AdminUser.id == user_id)
+                     .values(password_hash=password_hash))
+    await tx.execute(delete(AdminSession).where(AdminSession.user_id == user_id))
+
+
+async def set_disabled(tx: AsyncSession, user_id: int, at: datetime | None) -> None:
+    """Disables (or enables again, with None) an account; a disabled one is signed out."""
+    await tx.execute(update(AdminUser).where(AdminUser.id == user_id).values(disabled_at=at))
+    if at is not None:
+        await tx.execute(delete(AdminSession).where(AdminSession.user_id == user_id))
+
+
+async def open_session(tx: AsyncSession, *, token: str, user_id: int, csrf_token: str,
+                       at: datetime) -> None:
+    """Records a new signed-in browser."""
+    tx.add(AdminSession(token_hash=token_hash(token), user_id=user_id, csrf_token=csrf_token,
+                        created_at=at, last_seen_at=at))
+
+
+async def session_of(tx: AsyncSession, token: str) -> tuple[AdminSession, AdminUser] | None:
+    """Returns the session of a cookie's token and its account."""
+    row = (await tx.execute(
+        select(AdminSession, AdminUser).join(AdminUser, AdminUser.id == AdminSession.user_id)
+        .where(AdminSession.token_hash == token_hash(token)))).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def touch_session(tx: AsyncSession, token: str, at: datetime) -> None:
+    """Moves a session's idle clock."""
+    await tx.execute(update(AdminSession).where(AdminSession.token_hash == token_hash(token))
+                     .values(last_seen_at=at))
+
+
+async def close_session(tx: AsyncSession, token: str) -> None:
+    """Forgets a session: its cookie no longer opens anything."""
+    await tx.execute(delete(AdminSession).where(AdminSession.token_hash == token_hash(token)))
+
+
+async def close_stale_sessions(tx: AsyncSession, idle_since: datetime,
+                               created_since: datetime) -> int:
+    """Deletes sessions idle or older than the limits; returns how many."""
+    result = await tx.execute(delete(AdminSession).where(
+        (AdminSession.last_seen_at < idle_since) | (AdminSession.created_at < created_since)))
+    return result.rowcount or 0
+
+
+async def record_failure(tx: AsyncSession, keys: list[str], at: datetime) -> None:
+    """Counts one failed sign-in against each key (the account, the address)."""
+    tx.add_all(LoginFailure(key=key, at=at) for key in keys)
+
+
+async def failures_since(tx: AsyncSession, key: str, since: datetime) -> int:
+    """Counts the failed sign-ins of a key since a time."""
+    return await tx.scalar(select(func.count()).select_from(LoginFailure)
+                           .where(LoginFailure.key == key, LoginFailure.at >= since)) or 0
+
+
+async def forget_failures(tx: AsyncSession, before: datetime) -> None:
+    """Deletes failed sign-ins too old to matter."""
+    await tx.execute(delete(LoginFailure).where(LoginFailure.at < before))
