@@ -1,0 +1,97 @@
+"""Filters of the admin view, read from and written back to the URL so a view can be shared."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from multidict import MultiMapping
+
+from admin.consultations import CHANNELS, DEPARTEMENTS, Consultation
+from storage.answer_queries import AnswerFilter
+
+PARIS = ZoneInfo("Europe/Paris")
+KEYS = ("theme", "territoire", "association", "canal", "du", "au", "confiance_min",
+        "confiance_max")
+
+
+def parse(query: MultiMapping[str], consultation: Consultation,
+          question_id: str | None = None,
+          association_ids: tuple[int, ...] | None = None) -> AnswerFilter:
+    """Reads the filters of a URL; raises 400 with a French reason on a value that makes no
+    sense. `association_ids`, when given, is forced (an association sees only its own)."""
+    themes = _known(query.getall("theme", []), consultation.themes, "thème")
+    territories = _known(query.getall("territoire", []), DEPARTEMENTS, "territoire")
+    channels = _known(query.getall("canal", []), CHANNELS, "canal")
+    try:
+        associations = tuple(int(v) for v in query.getall("association", []) if v)
+    except ValueError:
+        raise web.HTTPBadRequest(text="Association invalide dans les filtres.") from None
+    if association_ids is not None:
+        associations = association_ids
+    since = _day(query.get("du"), "du")
+    until = _day(query.get("au"), "au")
+    if since and until and until < since:
+        raise web.HTTPBadRequest(text="La date de fin précède la date de début.")
+    return AnswerFilter(
+        consultation_id=consultation.id, question_id=question_id, themes=themes,
+        territories=territories, association_ids=associations, channels=channels,
+        since=_start_of(since), until=_start_of(until + timedelta(days=1)) if until else None,
+        min_score=_share(query.get("confiance_min"), "confiance_min"),
+        max_score=_share(query.get("confiance_max"), "confiance_max"))
+
+
+def _known(values: list[str], allowed, name: str) -> tuple[str, ...]:
+    values = [v for v in values if v]
+    for value in values:
+        if value not in allowed:
+            raise web.HTTPBadRequest(text=f"Valeur inconnue pour le filtre {name}.")
+    return tuple(values)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"Date invalide pour « {name} » : "
+                                      "attendu AAAA-MM-JJ.") from None
+
+
+def _start_of(day: date | None) -> datetime | None:
+    """Returns midnight in Paris of a day, in UTC."""
+    if day is None:
+        return None
+    return datetime.combine(day, time(), PARIS).astimezone(UTC)
+
+
+def _share(value: str | None, name: str) -> float | None:
+    """Reads a confidence given in percent (0 to 100)."""
+    if not value:
+        return None
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"Nombre invalide pour « {name} ».") from None
+    if not 0 <= number <= 100:
+        raise web.HTTPBadRequest(text=f"« {name} » va de 0 à 100.")
+    return number / 100
+
+
+def query_string(query: MultiMapping[str], **changes: str | None) -> str:
+    """Returns the filters of a URL as a query string, with some keys changed or removed."""
+    pairs = [(k, v) for k, v in query.items() if k in KEYS and k not in changes and v]
+    pairs += [(k, v) for k, v in changes.items() if v is not None]
+    return urlencode(pairs)
+
+
+def page_number(query: MultiMapping[str]) -> int:
+    """Reads the page number of a paginated list (1 when absent)."""
+    try:
+        number = int(query.get("page", "1"))
+    except ValueError:
+        raise web.HTTPBadRequest(text="Numéro de page invalide.") from None
+    if number < 1 or number > 100_000:
+        raise web.HTTPBadRequest(text="Numéro de page invalide.")
+    return number

@@ -1,0 +1,104 @@
+"""Answers as the admin view reads them: filtered, counted, paged and streamed."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import Answer
+
+STREAM_BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class AnswerFilter:
+    """Which answers to read; empty tuples and None mean "all"."""
+
+    consultation_id: str
+    question_id: str | None = None
+    themes: tuple[str, ...] = ()
+    territories: tuple[str, ...] = ()
+    association_ids: tuple[int, ...] = ()
+    channels: tuple[str, ...] = ()
+    since: datetime | None = None  # answered at or after
+    until: datetime | None = None  # answered before
+    min_score: float | None = None  # the model's confidence in the theme, 0 to 1
+    max_score: float | None = None
+    text_only: bool = False  # only answers with a redacted text (free-text questions)
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """Returns the SQL conditions of this filter on the answers table."""
+        found = [Answer.consultation_id == self.consultation_id]
+        if self.question_id is not None:
+            found.append(Answer.question_id == self.question_id)
+        for column, values in ((Answer.theme, self.themes),
+                               (Answer.territory, self.territories),
+                               (Answer.association_id, self.association_ids),
+                               (Answer.channel, self.channels)):
+            if values:
+                found.append(column.in_(values))
+        if self.since is not None:
+            found.append(Answer.answered_at >= self.since)
+        if self.until is not None:
+            found.append(Answer.answered_at < self.until)
+        if self.min_score is not None:
+            found.append(Answer.theme_score >= self.min_score)
+        if self.max_score is not None:
+            found.append(Answer.theme_score <= self.max_score)
+        if self.text_only:
+            found.append(Answer.redacted_text.is_not(None))
+        return found
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One answer as officials may read it: redacted, pseudonymous."""
+
+    id: int
+    session_id: int
+    question_id: str
+    text: str | None  # redacted; None until the worker has redacted it
+    value: object
+    theme: str | None
+    theme_score: float | None
+    theme_source: str | None
+    territory: str | None
+    association_id: int | None
+    channel: str | None
+    answered_at: datetime
+
+
+_COLUMNS = (Answer.id, Answer.session_id, Answer.question_id, Answer.redacted_text,
+            Answer.value, Answer.theme, Answer.theme_score, Answer.theme_source,
+            Answer.territory, Answer.association_id, Answer.channel, Answer.answered_at)
+
+
+async def count(tx: AsyncSession, answers: AnswerFilter) -> int:
+    """Counts the answers of a filter."""
+    return await tx.scalar(select(func.count()).select_from(Answer)
+                           .where(and_(*answers.conditions()))) or 0
+
+
+async def page(tx: AsyncSession, answers: AnswerFilter, *, offset: int,
+               limit: int) -> list[AnswerRow]:
+    """Returns one page of a filter's answers, newest first."""
+    rows = await tx.execute(select(*_COLUMNS).where(and_(*answers.conditions()))
+                            .order_by(Answer.id.desc()).offset(offset).limit(limit))
+    return [AnswerRow(*row) for row in rows]
+
+
+async def stream(tx: AsyncSession, answers: AnswerFilter,
+                 batch: int = STREAM_BATCH) -> AsyncIterator[AnswerRow]:
+    """Yields every answer of a filter, oldest first, a batch at a time: constant memory."""
+    after = 0
+    while True:
+        rows = (await tx.execute(select(*_COLUMNS)
+                                 .where(and_(*answers.conditions()), Answer.id > after)
+                                 .order_by(Answer.id).limit(batch))).all()
+        for row in rows:
+            yield AnswerRow(*row)
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
