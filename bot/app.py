@@ -215,6 +215,7 @@ def admin_config(relais: Relais) -> AdminConfig:
     return AdminConfig(db=relais.db, production=settings.production,
                        clock=lambda: relais.clock(), public_url=settings.public_url or "http://127.0.0.1:8080",
                        invite_card=card, new_invite_code=cards.new_code,
+                       sms_segment_price_eur=settings.sms_price_eur,
                        sms_segments=lambda text: gsm7.segments(gsm7.normalise(text)).count)
 
 

@@ -44,6 +44,7 @@ class Settings:
     outbox_lease_seconds: float = 120.0
     intake: str = "database"
     models_dir: Path = Path("models")
+    sms_price_eur: float = 0.08  # per segment, for the feedback cost estimate
 
     @property
     def production(self) -> bool:
@@ -98,9 +99,10 @@ class Settings:
         try:
             sms_rate = float(get("RELAIS_SMS_PER_SECOND") or 10)
             lease = float(get("RELAIS_OUTBOX_LEASE_SECONDS") or 120)
+            sms_price = float((get("RELAIS_SMS_PRICE_EUR") or "0.08").replace(",", "."))
         except ValueError:
-            raise SettingsError("RELAIS_SMS_PER_SECOND et RELAIS_OUTBOX_LEASE_SECONDS sont des "
-                                "nombres") from None
+            raise SettingsError("RELAIS_SMS_PER_SECOND, RELAIS_OUTBOX_LEASE_SECONDS et "
+                                "RELAIS_SMS_PRICE_EUR sont des nombres") from None
         intake = get("RELAIS_INTAKE") or "database"
         if intake not in ("database", "journal"):
             raise SettingsError("RELAIS_INTAKE doit valoir database ou journal")
@@ -125,6 +127,7 @@ class Settings:
             outbox_lease_seconds=lease,
             intake=intake,
             models_dir=Path(get("RELAIS_MODELS_DIR") or "models"),
+            sms_price_eur=sms_price,
         )
 
 
