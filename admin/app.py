@@ -13,7 +13,7 @@ STATIC = __file__.rsplit("/", 1)[0] + "/static"
 
 def create_app(config: AdminConfig) -> web.Application:
     """Returns the admin sub-application; mount it with `add_subapp("/admin", …)`."""
-    app = web.Application(middlewares=[pages.errors, auth.sessions, hsts(config.production)])
+    app = web.Application(middlewares=[hsts(config.production), pages.errors, auth.sessions])
     app[CONFIG] = config
     environment = aiohttp_jinja2.setup(
         app, loader=jinja2.PackageLoader("admin", "templates"),

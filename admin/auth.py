@@ -10,6 +10,7 @@ from functools import wraps
 
 from aiohttp import web
 
+from admin import passwords
 from admin.config import CONFIG, AdminConfig
 from storage import audit, users
 
@@ -19,9 +20,13 @@ COOKIE = "relais_admin"
 PRE_COOKIE = "relais_admin_csrf"  # CSRF of the sign-in form, before there is a session
 COOKIE_PATH = "/admin"
 TOUCH_EVERY = timedelta(seconds=60)  # idle clock moved at most this often: fewer writes
+# Failed sign-ins allowed per window: per account (OWASP ASVS 2.2.1: at most 100 an hour)
+# and per address (one machine guessing many accounts).
 ACCOUNT_LIMITS = ((5, timedelta(minutes=1)), (100, timedelta(hours=1)))
 ADDRESS_LIMITS = ((30, timedelta(minutes=1)), (300, timedelta(hours=1)))
+KEEP_FAILURES = max(window for _limit, window in ACCOUNT_LIMITS + ADDRESS_LIMITS)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+OPEN_PATHS = ("/admin/connexion", "/admin/static/")  # served whatever the cookie
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -85,14 +90,23 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
         user, expired = await _load(config, token)
         if user is not None:
             request[USER] = user
+    if USER not in request and request.path == "/admin/deconnexion":
+        return _forget(see_other("/admin/connexion"))  # nothing to sign out of: no CSRF risk
     if request.method not in SAFE_METHODS:
         await _check_csrf(request)
-    if expired and request.method in SAFE_METHODS:
-        response = web.HTTPFound(f"/admin/connexion?expiree=1&suite={_next(request)}")
-        response.del_cookie(COOKIE, path=COOKIE_PATH)
-        raise response
+    if expired and request.method in SAFE_METHODS and not request.path.startswith(OPEN_PATHS):
+        return _forget(web.Response(status=302, headers={
+            "Location": f"/admin/connexion?expiree=1&suite={_next(request)}"}))
     response = await handler(request)
+    if expired and COOKIE not in response.cookies:  # unless signing in just set a new one
+        _forget(response)
     response.headers["Cache-Control"] = "no-store"  # pages hold citizens' words
+    return response
+
+
+def _forget(response: web.StreamResponse) -> web.StreamResponse:
+    """Asks the browser to drop a session cookie that opens nothing any more."""
+    response.del_cookie(COOKIE, path=COOKIE_PATH)
     return response
 
 
@@ -145,21 +159,34 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
 
 
 def _address(request: web.Request) -> str:
-    # Behind a proxy, aiohttp's remote is the proxy's unless the app is run with a trusted
-    # forwarded-header middleware; never trust X-Forwarded-For from anyone.
-    return request.remote or "inconnue"
+    """Returns the client's address: X-Forwarded-For is believed only from trusted proxies,
+    read from the right, so a client cannot pick the address it is throttled under."""
+    trusted = request.config_dict[CONFIG].trusted_proxies
+    address = request.remote or "inconnue"
+    if address not in trusted:
+        return address
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if hop not in trusted:
+            return hop
+    return address
 
 
-async def throttled(config: AdminConfig, email: str, address: str) -> bool:
-    """Tells whether sign-ins for this account or from this address must wait."""
+async def throttled(request: web.Request, email: str) -> int:
+    """Returns how many seconds sign-ins for this account or from this address must wait (0:
+    none); unknown and known accounts are counted alike."""
+    config = request.config_dict[CONFIG]
     now = config.clock()
+    seconds = 0
     async with config.db.read() as tx:
         for key, limits in ((_account_key(email), ACCOUNT_LIMITS),
-                            (f"address:{address}", ADDRESS_LIMITS)):
+                            (f"address:{_address(request)}", ADDRESS_LIMITS)):
             for limit, window in limits:
-                if await users.failures_since(tx, key, now - window) >= limit:
-                    return True
-    return False
+                latest = await users.recent_failures(tx, key, now - window, limit)
+                if len(latest) >= limit:  # free again when the oldest of them leaves the window
+                    left = (latest[-1] + window - now).total_seconds()
+                    seconds = max(seconds, int(left) + 1)
+    return seconds
 
 
 def _account_key(email: str) -> str:
@@ -170,8 +197,6 @@ def _account_key(email: str) -> str:
 async def sign_in(request: web.Request, email: str, password: str) -> web.StreamResponse | None:
     """Checks a password and opens a fresh session; returns the redirect, or None when the
     e-mail and password do not match (the caller shows one message for every failure)."""
-    from admin import passwords
-
     config = request.config_dict[CONFIG]
     address = _address(request)
     now = config.clock()
@@ -194,6 +219,12 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
                                  csrf_token=secrets.token_urlsafe(32), at=now)
         audit.record(tx, actor=f"{account.role}:{account.email}", action="login.succeeded",
                      at=now)
+        if passwords.needs_rehash(account.password_hash):  # stronger parameters since
+            await users.set_hash(tx, account.id, passwords.hash_password(password))
+        # Housekeeping at each sign-in keeps both tables small without a background task.
+        await users.forget_failures(tx, now - KEEP_FAILURES)
+        await users.close_stale_sessions(tx, now - config.idle_timeout,
+                                         now - config.session_lifetime)
     response = see_other(_safe_next(request.query.get("suite")))
     _set_cookie(request, response, COOKIE, token)
     response.del_cookie(PRE_COOKIE, path=COOKIE_PATH)
@@ -207,8 +238,8 @@ def see_other(location: str) -> web.Response:
 
 def _safe_next(target: str | None) -> str:
     """Keeps a post-login destination inside the admin view (no open redirect)."""
-    if target and target.startswith("/admin/") and not target.startswith("//") \
-            and "\\" not in target:
+    if target and target.startswith("/admin/") and "\\" not in target \
+            and "/." not in target and target.isprintable() and " " not in target:
         return target
     return "/admin/"
 

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 
@@ -42,7 +41,8 @@ class AdminConfig:
     # Counts the SMS segments of a text (GSM-7 or UCS-2), for feedback cost estimates.
     sms_segments: Callable[[str], int] | None = None
     sms_segment_price_eur: float = 0.08
-    extra: dict[str, Any] | None = None
+    # Reverse proxies whose X-Forwarded-For is believed (sign-in throttling per address).
+    trusted_proxies: frozenset[str] = frozenset()
 
 
 CONFIG = web.AppKey("admin_config", AdminConfig)

@@ -57,13 +57,16 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
         for name in ("Retry-After", "Allow"):
             if name in error.headers:
                 response.headers[name] = error.headers[name]
+        response.headers["Cache-Control"] = "no-store"  # it may show the e-mail and CSRF token
         return response
     except Exception:
         log.exception("erreur dans la vue d'administration (%s %s)", request.method,
                       request.path)
-        return render(request, "erreur.html",
-                      {"status": 500, "message": "Une erreur est survenue de notre côté ; "
-                                                 "elle a été consignée."}, status=500)
+        response = render(request, "erreur.html",
+                          {"status": 500, "message": "Une erreur est survenue de notre côté ; "
+                                                     "elle a été consignée."}, status=500)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def config(request: web.Request):

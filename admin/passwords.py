@@ -1,6 +1,9 @@
-"""Passwords of admin accounts: the rules a new one must meet, and argon2id hashing."""
+"""Passwords of admin accounts: the rules a new one must meet, argon2id hashing, and readable
+generated passphrases."""
 
 import re
+import secrets
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -14,6 +17,10 @@ MAX_LENGTH = 1024  # long passphrases are welcome; this only bounds the hashing 
 _HASHER = PasswordHasher()
 # Verified against when the account does not exist, so that both cases take as long.
 _DUMMY = _HASHER.hash("relais-compte-inexistant")
+
+# Syllables of a generated passphrase: 16 consonants × 5 vowels, easy to read and dictate.
+_CONSONANTS = "bdfgjklmnprstvxz"
+_VOWELS = "aeiou"
 
 
 class WeakPassword(ValueError):
@@ -31,12 +38,14 @@ def common_passwords() -> frozenset[str]:
 def check(password: str, email: str = "") -> None:
     """Raises WeakPassword unless the password meets the rules (length, not common, not the
     e-mail); no composition rules, as NIST and OWASP advise."""
+    password = _normal(password)
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères.")
     if len(password) > MAX_LENGTH:
         raise WeakPassword(f"Le mot de passe ne peut dépasser {MAX_LENGTH} caractères.")
     folded = password.lower()
-    stem = re.sub(r"[\d\W_]+$", "", folded)  # "motdepasse2024!" is still "motdepasse"
+    # "motdepasse2024!" and "2024motdepasse" are still "motdepasse".
+    stem = re.sub(r"^[\d\W_]+|[\d\W_]+$", "", folded)
     if folded in common_passwords() or stem in common_passwords() or len(set(folded)) < 4:
         raise WeakPassword("Ce mot de passe est trop courant : choisissez une phrase à vous.")
     local = email.strip().lower().split("@")[0]
@@ -46,12 +55,40 @@ def check(password: str, email: str = "") -> None:
 
 def hash_password(password: str) -> str:
     """Returns the argon2id hash of a password."""
-    return _HASHER.hash(password)
+    return _HASHER.hash(_normal(password))
 
 
 def verify(password_hash: str | None, password: str) -> bool:
     """Tells whether a password matches a hash; with None, spends the same time and says no."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return _HASHER.verify(password_hash or _DUMMY, _normal(password)) \
+            and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Tells whether a hash was made with weaker parameters than today's."""
+    try:
+        return _HASHER.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
+
+
+def generate(email: str = "") -> str:
+    """Returns a random passphrase such as "kavo-mipu-rete-sano-bixe-lufa" (about 76 bits)."""
+    while True:
+        words = ("".join(secrets.choice(_CONSONANTS) + secrets.choice(_VOWELS)
+                         for _ in range(2)) for _ in range(6))
+        phrase = "-".join(words)
+        try:
+            check(phrase, email)
+        except WeakPassword:  # vanishingly rare (it would contain the e-mail): draw again
+            continue
+        return phrase
+
+
+def _normal(password: str) -> str:
+    # The same characters typed on two keyboards can differ in composition ("é" or "e"+"́"):
+    # NIST SP 800-63B asks for NFKC before hashing, so both open the account.
+    return unicodedata.normalize("NFKC", password)

@@ -45,6 +45,7 @@ class Settings:
     intake: str = "database"
     models_dir: Path = Path("models")
     sms_price_eur: float = 0.08  # per segment, for the feedback cost estimate
+    trusted_proxies: frozenset[str] = frozenset()  # whose X-Forwarded-For is believed
 
     @property
     def production(self) -> bool:
@@ -128,6 +129,8 @@ class Settings:
             intake=intake,
             models_dir=Path(get("RELAIS_MODELS_DIR") or "models"),
             sms_price_eur=sms_price,
+            trusted_proxies=frozenset(
+                p.strip() for p in (get("RELAIS_TRUSTED_PROXIES") or "").split(",") if p.strip()),
         )
 
 

@@ -1,14 +1,16 @@
 """People who sign in to the admin view, their sessions, and failed sign-ins."""
 
 import hashlib
+import re
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import AdminSession, AdminUser, LoginFailure
 
 ROLES = ("official", "association", "admin")
+MAX_EMAIL_LENGTH = 254
 
 
 class UserExists(ValueError):
@@ -20,10 +22,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def normal_email(email: str) -> str:
+    """Returns an e-mail address as accounts store it (trimmed, lower-case); raises ValueError
+    when it does not look like one."""
+    email = email.strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", email):
+        raise ValueError(f"adresse e-mail invalide : « {email[:80]} »")
+    return email
+
+
 async def create(tx: AsyncSession, *, email: str, role: str, password_hash: str, at: datetime,
                  association_id: int | None = None) -> AdminUser:
-    """Adds an account; raises UserExists when the e-mail is taken."""
-    email = email.strip().lower()
+    """Adds an account; raises UserExists when the e-mail is taken, ValueError on bad input."""
+    email = normal_email(email)
     if role not in ROLES:
         raise ValueError(f"rôle inconnu : {role}")
     if (role == "association") != (association_id is not None):
@@ -42,6 +53,11 @@ async def by_email(tx: AsyncSession, email: str) -> AdminUser | None:
     return await tx.scalar(select(AdminUser).where(AdminUser.email == email.strip().lower()))
 
 
+async def by_id(tx: AsyncSession, user_id: int) -> AdminUser | None:
+    """Returns the account with this id."""
+    return await tx.get(AdminUser, user_id)
+
+
 async def all_users(tx: AsyncSession) -> list[AdminUser]:
     """Returns every account, by e-mail."""
     return list(await tx.scalars(select(AdminUser).order_by(AdminUser.email)))
@@ -52,6 +68,12 @@ async def set_password(tx: AsyncSession, user_id: int, password_hash: str) -> No
     await tx.execute(update(AdminUser).where(AdminUser.id == user_id)
                      .values(password_hash=password_hash))
     await tx.execute(delete(AdminSession).where(AdminSession.user_id == user_id))
+
+
+async def set_hash(tx: AsyncSession, user_id: int, password_hash: str) -> None:
+    """Stores a new hash of the same password (stronger parameters); sessions stay open."""
+    await tx.execute(update(AdminUser).where(AdminUser.id == user_id)
+                     .values(password_hash=password_hash))
 
 
 async def set_disabled(tx: AsyncSession, user_id: int, at: datetime | None) -> None:
@@ -100,10 +122,13 @@ async def record_failure(tx: AsyncSession, keys: list[str], at: datetime) -> Non
     tx.add_all(LoginFailure(key=key, at=at) for key in keys)
 
 
-async def failures_since(tx: AsyncSession, key: str, since: datetime) -> int:
-    """Counts the failed sign-ins of a key since a time."""
-    return await tx.scalar(select(func.count()).select_from(LoginFailure)
-                           .where(LoginFailure.key == key, LoginFailure.at >= since)) or 0
+async def recent_failures(tx: AsyncSession, key: str, since: datetime,
+                          limit: int) -> list[datetime]:
+    """Returns the times of a key's latest failed sign-ins since a time, newest first, at most
+    `limit` of them."""
+    return list(await tx.scalars(
+        select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at >= since)
+        .order_by(LoginFailure.at.desc()).limit(limit)))
 
 
 async def forget_failures(tx: AsyncSession, before: datetime) -> None:

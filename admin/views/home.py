@@ -4,7 +4,7 @@ from aiohttp import web
 
 from admin import auth
 from admin.consultations import all_consultations
-from admin.pages import config, render
+from admin.pages import render
 
 routes = web.RouteTableDef()
 
@@ -39,10 +39,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not email or not password:
         return _form(request, "Indiquez votre adresse e-mail et votre mot de passe.", email,
                      status=400)
-    if await auth.throttled(config(request), email, auth._address(request)):
-        page = _form(request, "Trop de tentatives : patientez une minute avant de réessayer.",
-                     email, status=429)
-        page.headers["Retry-After"] = "60"
+    wait = await auth.throttled(request, email)
+    if wait:
+        minutes = -(-wait // 60)
+        page = _form(request, f"Trop de tentatives : patientez {minutes} minute"
+                              f"{'s' if minutes > 1 else ''} avant de réessayer.", email,
+                     status=429)
+        page.headers["Retry-After"] = str(wait)
         return page
     response = await auth.sign_in(request, email, password)
     if response is None:
