@@ -23,22 +23,30 @@ def parse(query: MultiMapping[str], consultation: Consultation,
     themes = _known(query.getall("theme", []), consultation.themes, "thème")
     territories = _known(query.getall("territoire", []), DEPARTEMENTS, "territoire")
     channels = _known(query.getall("canal", []), CHANNELS, "canal")
-    try:
-        associations = tuple(int(v) for v in query.getall("association", []) if v)
-    except ValueError:
-        raise web.HTTPBadRequest(text="Association invalide dans les filtres.") from None
+    values = [v for v in query.getall("association", []) if v]
+    if not all(v.isascii() and v.isdigit() and len(v) < 10 for v in values):
+        raise web.HTTPBadRequest(text="Association invalide dans les filtres.")
+    associations = tuple(int(v) for v in values)
     if association_ids is not None:
         associations = association_ids
     since = _day(query.get("du"), "du")
     until = _day(query.get("au"), "au")
     if since and until and until < since:
         raise web.HTTPBadRequest(text="La date de fin précède la date de début.")
+    min_score = _share(query.get("confiance_min"), "confiance_min")
+    max_score = _share(query.get("confiance_max"), "confiance_max")
+    if min_score is not None and max_score is not None and max_score < min_score:
+        raise web.HTTPBadRequest(text="La confiance maximale est inférieure à la minimale.")
     return AnswerFilter(
         consultation_id=consultation.id, question_id=question_id, themes=themes,
         territories=territories, association_ids=associations, channels=channels,
         since=_start_of(since), until=_start_of(until + timedelta(days=1)) if until else None,
-        min_score=_share(query.get("confiance_min"), "confiance_min"),
-        max_score=_share(query.get("confiance_max"), "confiance_max"))
+        min_score=min_score, max_score=max_score)
+
+
+def chosen(query: MultiMapping[str]) -> dict[str, list[str]]:
+    """Returns the filter values of a URL per key, to show them selected in the form."""
+    return {key: [v for v in query.getall(key, []) if v] for key in KEYS}
 
 
 def _known(values: list[str], allowed, name: str) -> tuple[str, ...]:
@@ -53,6 +61,8 @@ def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
+        if len(value) != 10:
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise web.HTTPBadRequest(text=f"Date invalide pour « {name} » : "
@@ -74,7 +84,7 @@ def _share(value: str | None, name: str) -> float | None:
         number = float(value.replace(",", "."))
     except ValueError:
         raise web.HTTPBadRequest(text=f"Nombre invalide pour « {name} ».") from None
-    if not 0 <= number <= 100:
+    if not 0 <= number <= 100:  # also refuses nan
         raise web.HTTPBadRequest(text=f"« {name} » va de 0 à 100.")
     return number / 100
 

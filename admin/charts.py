@@ -1,0 +1,119 @@
+"""Charts drawn on the server as inline SVG: no script, no style attribute, printable; each
+page shows the chart's data as a table right after it."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+BAR = "#000091"  # the admin's blue: contrast above 7:1 on white
+SECOND = "#6a6af4"
+INK = "#1b1b1b"
+GRID = "#dddddd"
+LABEL_CHARS = 34
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: its label, its count and, when it has one, its share."""
+
+    label: str
+    count: int
+    share: float | None = None
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
+
+
+def _short(label: str) -> str:
+    """Cuts a long label; the table under the chart holds it whole."""
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
+
+
+def _open(width: int, height: int, title: str, description: str) -> list[str]:
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" '
+            f'aria-label="{escape(title)}. {escape(description)}" class="graphique">',
+            f"<title>{escape(title)}</title>", f"<desc>{escape(description)}</desc>"]
+
+
+def bars(title: str, items: Sequence[Bar], by_share: bool = False) -> Markup:
+    """Returns a horizontal bar chart with each bar's label, count and share; bars are as
+    long as their count, or as their share (to set small counts against large ones)."""
+    row, top, label_width, bar_width, width = 30, 8, 250, 300, 680
+    height = top * 2 + row * max(len(items), 1)
+    sizes = [(item.share or 0) if by_share else item.count for item in items]
+    largest = max(sizes, default=0) or 1
+    summary = "; ".join(f"{item.label} : {_number(item.count)}"
+                        + (f" ({_percent(item.share)})" if item.share is not None else "")
+                        for item in items) or "aucune donnée"
+    parts = _open(width, height, title, summary)
+    for index, (item, size) in enumerate(zip(items, sizes, strict=True)):
+        y = top + index * row
+        length = round(bar_width * size / largest)
+        value = _number(item.count) + (f" · {_percent(item.share)}"
+                                       if item.share is not None else "")
+        parts += [
+            f'<text x="{label_width - 8}" y="{y + 19}" text-anchor="end" fill="{INK}" '
+            f'font-size="13">{escape(_short(item.label))}</text>',
+            f'<rect x="{label_width}" y="{y + 5}" width="{max(length, 1)}" height="20" '
+            f'fill="{BAR}"/>',
+            f'<text x="{label_width + length + 6}" y="{y + 19}" fill="{INK}" '
+            f'font-size="13">{escape(value)}</text>']
+    parts.append("</svg>")
+    return Markup("\n".join(parts))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One period of a column chart: its label, its total and a part of it."""
+
+    label: str
+    total: int
+    part: int
+
+
+def columns(title: str, items: Sequence[Column], total_name: str, part_name: str) -> Markup:
+    """Returns a column chart over time: each column the total, its lower part darker."""
+    left, top, bottom, plot_height = 48, 10, 46, 160
+    step = max(6, min(40, 640 // max(len(items), 1)))
+    width = left + step * max(len(items), 1) + 10
+    height = top + plot_height + bottom
+    largest = max((item.total for item in items), default=0) or 1
+    summary = (f"{len(items)} périodes ; " + "; ".join(
+        f"{item.label} : {_number(item.total)} {total_name}, {_number(item.part)} {part_name}"
+        for item in items)) if items else "aucune donnée"
+    parts = _open(width, height, title, summary)
+    base = top + plot_height
+    parts += [f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>',
+              f'<line x1="{left}" y1="{top}" x2="{width - 10}" y2="{top}" stroke="{GRID}"/>',
+              f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" fill="{INK}" '
+              f'font-size="11">{_number(largest)}</text>',
+              f'<text x="{left - 6}" y="{base + 4}" text-anchor="end" fill="{INK}" '
+              f'font-size="11">0</text>']
+    every = max(1, len(items) // 8)  # at most about eight dates under the axis
+    for index, item in enumerate(items):
+        x = left + index * step + 1
+        total = round(plot_height * item.total / largest)
+        part = round(plot_height * item.part / largest)
+        parts += [f'<rect x="{x}" y="{base - total}" width="{step - 2}" height="{total}" '
+                  f'fill="{SECOND}"/>',
+                  f'<rect x="{x}" y="{base - part}" width="{step - 2}" height="{part}" '
+                  f'fill="{BAR}"/>']
+        if index % every == 0:
+            parts.append(f'<text x="{x}" y="{base + 16}" fill="{INK}" font-size="11">'
+                         f'{escape(item.label)}</text>')
+    legend = base + 36
+    parts += [f'<rect x="{left}" y="{legend - 10}" width="12" height="12" fill="{SECOND}"/>',
+              f'<text x="{left + 16}" y="{legend}" fill="{INK}" font-size="12">'
+              f'{escape(total_name)}</text>',
+              f'<rect x="{left + 180}" y="{legend - 10}" width="12" height="12" '
+              f'fill="{BAR}"/>',
+              f'<text x="{left + 196}" y="{legend}" fill="{INK}" font-size="12">'
+              f'{escape(part_name)}</text>', "</svg>"]
+    return Markup("\n".join(parts))

@@ -1,0 +1,68 @@
+"""The overview of a consultation: who took part, how far they went, where and when."""
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from admin import auth, charts
+from admin.consultations import CHANNELS, DEPARTEMENTS, get
+from admin.pages import config, render
+from storage import stats
+
+routes = web.RouteTableDef()
+PARIS = ZoneInfo("Europe/Paris")
+PERIODS = {"jour": False, "semaine": True}
+
+
+@routes.get("/consultations/{consultation}")
+@auth.requires("official")
+async def overview(request: web.Request) -> web.StreamResponse:
+    """Shows the funnel, the breakdowns by channel, association and département, and the
+    sessions opened over time."""
+    consultation = await get(request)
+    period = request.query.get("periode", "jour")
+    if period not in PERIODS:
+        raise web.HTTPBadRequest(text="Période inconnue : « jour » ou « semaine ».")
+    db = config(request).db
+
+    async def read(query, *args, **kwargs):
+        async with db.read() as tx:
+            return await query(tx, consultation.id, *args, **kwargs)
+
+    # Two connections at once: each query scans the sessions once, and the database runs
+    # them side by side (SQLite's driver works in a thread of its own per connection).
+    found, periods = await asyncio.gather(
+        read(stats.overview), read(stats.timeline, weekly=PERIODS[period], zone=PARIS))
+    funnel = found.funnel
+    steps = [("Sessions ouvertes", funnel.sessions),
+             ("Consentement donné (commencées)", funnel.started),
+             ("Terminées", funnel.completed)]
+    breakdowns = [
+        ("canal", "Par canal", "Canal",
+         [(CHANNELS.get(g.key, g.key or "Inconnu"), g.tally) for g in found.by_channel]),
+        ("association", "Par association", "Association",
+         [(g.name or ("Sans association" if g.key is None else f"n° {g.key}"), g.tally)
+          for g in found.by_association]),
+        ("departement", "Par département", "Département",
+         [(DEPARTEMENTS.get(g.key, g.key or "Non renseigné"), g.tally)
+          for g in found.by_territory]),
+    ]
+    label = "%d/%m/%Y" if period == "jour" else "sem. du %d/%m/%Y"
+    timeline = [(p.start.strftime(label), p) for p in periods]
+    return render(request, "consultation.html", {
+        "consultation": consultation, "tab": "vue", "funnel": funnel, "period": period,
+        "funnel_chart": charts.bars("Parcours des participants", [
+            charts.Bar(name, n, n / funnel.sessions if funnel.sessions else None)
+            for name, n in steps]),
+        "steps": steps,
+        "breakdowns": [(key, title, header, rows, charts.bars(title, [
+            charts.Bar(name, tally.started,
+                       tally.started / funnel.started if funnel.started else None)
+            for name, tally in rows])) for key, title, header, rows in breakdowns],
+        "timeline": timeline,
+        "timeline_chart": charts.columns(
+            "Sessions ouvertes par " + period, [charts.Column(text, p.sessions, p.completed)
+                                              for text, p in timeline],
+            "sessions ouvertes", "dont terminées"),
+    })

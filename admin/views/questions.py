@@ -1,0 +1,102 @@
+"""Questions of a consultation: closed ones counted per choice, open ones read by theme with
+their answers, filtered from the URL and paginated."""
+
+import math
+
+from aiohttp import web
+
+from admin import auth, charts, filters
+from admin.consultations import CHANNELS, DEPARTEMENTS, Consultation, Question, get
+from admin.pages import config, render
+from storage import answer_queries, invites, labels, stats
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 50
+TYPES = {"single_choice": "Choix unique", "multiple_choice": "Choix multiples",
+         "yes_no": "Oui / non", "scale": "Échelle", "text": "Texte libre",
+         "postcode": "Code postal"}
+SOURCES = {"model": "modèle", "official": "agent de la Région", "participant": "participant"}
+UNCLASSIFIED = "Pas encore classées"
+
+
+@routes.get("/consultations/{consultation}/questions")
+@auth.requires("official")
+async def question_list(request: web.Request) -> web.StreamResponse:
+    """Lists a consultation's questions with their number of answers."""
+    consultation = await get(request)
+    async with config(request).db.read() as tx:
+        counts = await stats.answers_per_question(tx, consultation.id)
+    return render(request, "questions.html", {
+        "consultation": consultation, "tab": "questions", "types": TYPES,
+        "counts": counts})
+
+
+@routes.get("/consultations/{consultation}/questions/{question}")
+@auth.requires("official")
+async def question_page(request: web.Request) -> web.StreamResponse:
+    """Shows one question: counts per choice, or themes and the filtered answers."""
+    consultation = await get(request)
+    question = consultation.question(request.match_info["question"])
+    query = request.query
+    selection = filters.parse(query, consultation, question.id)
+    page = filters.page_number(query)
+    async with config(request).db.read() as tx:
+        associations = await invites.all_associations(tx)
+        if question.closed:
+            context = await _closed(tx, question, selection)
+        else:
+            context = await _open(tx, consultation, question, selection, page,
+                                  config(request).clock())
+    names = {a.id: a.name for a in associations}
+    shared = filters.query_string(query)
+    return render(request, "question.html", {
+        "consultation": consultation, "tab": "questions", "question": question,
+        "types": TYPES, "associations": associations, "association_names": names,
+        "chosen": filters.chosen(query), "departements": DEPARTEMENTS, "channels": CHANNELS,
+        "filtered": bool(shared), "shared": shared,
+        "link": lambda **changes: "?" + filters.query_string(query, **changes),
+        "export": f"/admin/consultations/{consultation.id}/exports/reponses.csv?"
+                  + filters.query_string(query, question=question.id),
+        **context})
+
+
+async def _closed(tx, question: Question, selection) -> dict:
+    found = await stats.choice_counts(tx, selection)
+    labels_of = dict(question.choices)
+    for value in found.counts:  # values the definition no longer lists still count
+        labels_of.setdefault(value, value)
+    rows = [(labels_of[value], found.counts.get(value, 0),
+             found.counts.get(value, 0) / found.respondents if found.respondents else None)
+            for value in labels_of]
+    return {"closed": True, "respondents": found.respondents, "skipped": found.skipped,
+            "rows": rows, "multiple": question.type == "multiple_choice",
+            "chart": charts.bars(question.text, [charts.Bar(*row) for row in rows])}
+
+
+async def _open(tx, consultation: Consultation, question: Question, selection, page: int,
+                now) -> dict:
+    themes = await stats.theme_counts(tx, selection, now)
+    total = sum(t.answers for t in themes)
+    last_page = max(1, math.ceil(total / PAGE_SIZE))
+    answers = []
+    if page <= last_page:
+        answers = await answer_queries.page(tx, selection, offset=(page - 1) * PAGE_SIZE,
+                                            limit=PAGE_SIZE)
+    summaries = {s.theme: s for s in await labels.summaries_of(tx, consultation.id)
+                 if s.question_id == question.id}
+    rows = [(t, _theme_label(consultation, t.theme), t.answers / total if total else None)
+            for t in themes]
+    return {"closed": False, "classified": question.classify, "total": total,
+            "themes": rows, "summaries": summaries, "answers": answers, "page": page,
+            "last_page": last_page, "page_size": PAGE_SIZE, "sources": SOURCES,
+            "theme_label": lambda theme: _theme_label(consultation, theme),
+            "trend_days": stats.TREND_DAYS,
+            "chart": charts.bars(f"Thèmes des réponses à « {question.text} »",
+                                 [charts.Bar(label, t.answers, share)
+                                  for t, label, share in rows])}
+
+
+def _theme_label(consultation: Consultation, theme: str | None) -> str:
+    if theme is None:
+        return UNCLASSIFIED
+    return consultation.themes.get(theme, theme)

@@ -1,0 +1,275 @@
+"""Aggregates officials read: the funnel of a consultation, its answers counted per choice and
+per theme, and who took part, each in a few grouped queries whatever the number of answers."""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Text, and_, case, cast, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.answer_queries import AnswerFilter
+from storage.tables import Answer, Association, ConsultationSession, Participant
+
+# The engine's statuses (bot/engine/session.py), as stored in consultation_sessions.status.
+CONSENT, ACTIVE, COMPLETED, REFUSED = "consent", "active", "completed", "refused"
+STOPPED, ERASED, FAILED = "stopped", "erased", "failed"
+# These can be reached before or after consent; the session's state says which.
+LEFT = (STOPPED, ERASED, FAILED)
+TREND_DAYS = 7
+
+
+@dataclass
+class Tally:
+    """Sessions of one group, by how far they went."""
+
+    sessions: int = 0
+    started: int = 0  # past consent
+    completed: int = 0
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Returns the share of started sessions that were completed."""
+        return self.completed / self.started if self.started else None
+
+    def add(self, sessions: int, started: int, completed: int) -> None:
+        """Adds counts to this tally."""
+        self.sessions += sessions
+        self.started += started
+        self.completed += completed
+
+
+@dataclass
+class Funnel(Tally):
+    """Every session of a consultation, by status."""
+
+    statuses: Counter = field(default_factory=Counter)
+    left_after_consent: int = 0  # stopped, erased or failed once started
+
+    @property
+    def awaiting_consent(self) -> int:
+        """Returns the sessions still waiting for a yes or no."""
+        return self.statuses[CONSENT]
+
+    @property
+    def refused(self) -> int:
+        """Returns the sessions whose participant said no to the notice."""
+        return self.statuses[REFUSED]
+
+    @property
+    def stopped(self) -> int:
+        """Returns the sessions the participant stopped (STOP), before or after consent."""
+        return self.statuses[STOPPED]
+
+    @property
+    def in_progress(self) -> int:
+        """Returns the started sessions still waiting for an answer."""
+        return self.statuses[ACTIVE]
+
+
+@dataclass(frozen=True)
+class Group:
+    """One line of a breakdown: a channel, an association or a département."""
+
+    key: str | int | None
+    name: str | None
+    tally: Tally
+
+
+@dataclass(frozen=True)
+class Period:
+    """Sessions opened in one day or ISO week (Paris time)."""
+
+    start: datetime  # the period's first day, midnight in Paris
+    sessions: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Who took part in a consultation and how far they went."""
+
+    funnel: Funnel
+    by_channel: list[Group]
+    by_association: list[Group]
+    by_territory: list[Group]
+
+
+async def overview(tx: AsyncSession, consultation_id: str) -> Overview:
+    """Returns the funnel and its breakdowns, in one grouped query over the sessions."""
+    session, participant = ConsultationSession, Participant
+    consented = session.state["consented"].as_boolean()
+    # Only sessions that ended early need the state read: the others' status says it all.
+    went_on = case((session.status.in_((ACTIVE, COMPLETED)), literal(True)),
+                   (session.status.in_(LEFT), func.coalesce(consented, False)),
+                   else_=literal(False))
+    rows = await tx.execute(
+        select(participant.channel, participant.association_id, session.territory,
+               session.status, went_on, func.count())
+        .join(participant, participant.id == session.participant_id)
+        .where(session.consultation_id == consultation_id)
+        .group_by(participant.channel, participant.association_id, session.territory,
+                  session.status, went_on))
+    funnel = Funnel()
+    channels: dict = {}
+    associations: dict = {}
+    territories: dict = {}
+    for channel, association_id, territory, status, started, n in rows:
+        started_n = n if started else 0
+        completed_n = n if status == COMPLETED else 0
+        funnel.add(n, started_n, completed_n)
+        funnel.statuses[status] += n
+        if started and status in LEFT:
+            funnel.left_after_consent += n
+        for groups, key in ((channels, channel), (associations, association_id),
+                            (territories, territory)):
+            groups.setdefault(key, Tally()).add(n, started_n, completed_n)
+    names = await association_names(tx, [k for k in associations if k is not None])
+    return Overview(
+        funnel=funnel,
+        by_channel=_groups(channels, {}),
+        by_association=_groups(associations, names),
+        by_territory=_groups(territories, {}))
+
+
+def _groups(tallies: dict, names: dict) -> list[Group]:
+    """Lists groups, the largest first, the unknown key last."""
+    found = [Group(key, names.get(key), tally) for key, tally in tallies.items()]
+    return sorted(found, key=lambda g: (g.key is None, -g.tally.sessions, str(g.key)))
+
+
+async def association_names(tx: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """Returns the names of some associations."""
+    if not ids:
+        return {}
+    rows = await tx.execute(select(Association.id, Association.name)
+                            .where(Association.id.in_(ids)))
+    return dict(rows.all())
+
+
+def _hour(column, dialect: str):
+    """Returns an SQL expression of a UTC timestamp truncated to the hour, as text."""
+    if dialect == "postgresql":
+        return func.to_char(func.date_trunc("hour", func.timezone("UTC", column)),
+                            "YYYY-MM-DD HH24")
+    # SQLite keeps UTC timestamps as "YYYY-MM-DD HH:MM:SS…" text: cutting it costs less
+    # than strftime on every row.
+    return func.substr(column, 1, 13)
+
+
+async def timeline(tx: AsyncSession, consultation_id: str, *, weekly: bool,
+                   zone) -> list[Period]:
+    """Returns the sessions opened per day or ISO week in a time zone, with how many of them
+    were completed. Grouped by UTC hour in the database (one index range scan, the same SQL
+    shape on SQLite and PostgreSQL), then into local days here: zones shift by whole hours."""
+    hour = _hour(ConsultationSession.started_at, tx.bind.dialect.name)
+    rows = await tx.execute(
+        select(hour, func.count(),
+               func.sum(case((ConsultationSession.status == COMPLETED, 1), else_=0)))
+        .where(ConsultationSession.consultation_id == consultation_id)
+        .group_by(hour))
+    periods: dict[datetime, list[int]] = {}
+    for text, sessions, completed in rows:
+        local = datetime.fromisoformat(text + ":00+00:00").astimezone(zone)
+        day = local.date()
+        if weekly:
+            day -= timedelta(days=day.weekday())
+        start = datetime(day.year, day.month, day.day, tzinfo=zone)
+        counts = periods.setdefault(start, [0, 0])
+        counts[0] += sessions
+        counts[1] += completed or 0
+    return [Period(start, *periods[start]) for start in sorted(periods)]
+
+
+@dataclass(frozen=True)
+class ChoiceCounts:
+    """The answers to a closed question, counted per value."""
+
+    respondents: int  # answers with a value (a multiple choice counts once)
+    skipped: int  # answers without a value (the participant skipped the question)
+    counts: dict[str, int]  # value as text ("true", "3", "velo") → answers holding it
+
+
+def _value_key(value: object) -> str:
+    """Returns how a stored value is named in the consultation's choices."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+async def choice_counts(tx: AsyncSession, answers: AnswerFilter) -> ChoiceCounts:
+    """Counts a closed question's valid answers per value. Grouped on the JSON text (a few
+    distinct values, even for a million answers), lists of a multiple choice expanded here."""
+    as_text = cast(Answer.value, Text)
+    rows = await tx.execute(select(as_text, func.count())
+                            .where(and_(*answers.conditions()), Answer.valid.is_(True))
+                            .group_by(as_text))
+    counts: Counter = Counter()
+    respondents = skipped = 0
+    for text, n in rows:
+        value = json.loads(text) if text is not None else None
+        if value is None or value == []:
+            skipped += n
+            continue
+        respondents += n
+        for item in value if isinstance(value, list) else [value]:
+            counts[_value_key(item)] += n
+    return ChoiceCounts(respondents, skipped, dict(counts))
+
+
+@dataclass(frozen=True)
+class ThemeCount:
+    """How many answers speak of a theme, overall and over the last two weeks."""
+
+    theme: str | None  # None: not classified yet
+    answers: int
+    last_week: int  # the last TREND_DAYS days
+    week_before: int  # the TREND_DAYS days before those
+
+    @property
+    def trend(self) -> int:
+        """Returns the change from the week before to the last week, in answers."""
+        return self.last_week - self.week_before
+
+
+async def theme_counts(tx: AsyncSession, answers: AnswerFilter,
+                       now: datetime) -> list[ThemeCount]:
+    """Counts a question's answers per theme, the most frequent first. Two grouped queries:
+    totals read the (question, theme, score) index alone; the trend reads only the rows of
+    the last two weeks, through the (question, answered_at) index."""
+    conditions = and_(*answers.conditions())
+    totals = dict((await tx.execute(
+        select(Answer.theme, func.count()).where(conditions).group_by(Answer.theme))).all())
+    recent = Answer.answered_at >= now - timedelta(days=TREND_DAYS)
+    trend = await tx.execute(
+        select(Answer.theme, func.sum(case((recent, 1), else_=0)), func.count())
+        .where(conditions, Answer.answered_at >= now - timedelta(days=2 * TREND_DAYS),
+               Answer.answered_at < now)
+        .group_by(Answer.theme))
+    weeks = {theme: (last or 0, both - (last or 0)) for theme, last, both in trend}
+    found = [ThemeCount(theme, n, *weeks.get(theme, (0, 0))) for theme, n in totals.items()]
+    return sorted(found, key=lambda t: (t.theme is None, -t.answers, t.theme or ""))
+
+
+async def answers_per_question(tx: AsyncSession, consultation_id: str) -> dict[str, int]:
+    """Counts a consultation's answers per question (an index-only scan)."""
+    rows = await tx.execute(select(Answer.question_id, func.count())
+                            .where(Answer.consultation_id == consultation_id)
+                            .group_by(Answer.question_id))
+    return dict(rows.all())
+
+
+async def participants_by_profile(tx: AsyncSession,
+                                  consultation_id: str) -> dict[tuple[str | None, str | None], int]:
+    """Counts the sessions that said where they live or how old they are, per (territory,
+    age band): the participants whose profile can be compared with the population."""
+    session = ConsultationSession
+    rows = await tx.execute(
+        select(session.territory, session.age_band, func.count())
+        .where(session.consultation_id == consultation_id,
+               (session.territory.is_not(None)) | (session.age_band.is_not(None)))
+        .group_by(session.territory, session.age_band))
+    return {(territory, age): n for territory, age, n in rows}

@@ -1,0 +1,88 @@
+"""Representativeness: participants per département and age band against INSEE figures."""
+
+import pytest
+
+from admin.views import representativeness as page
+from tests.admin.seed import add_session
+
+URL = "/admin/consultations/mobilite/representativite"
+
+
+def row(body: str, header: str) -> str:
+    start = body.index(f'<th scope="row">{header}</th>')
+    return body[start:body.index("</tr>", start)]
+
+
+def test_the_shipped_figures_add_up_and_name_their_source():
+    figures = page.population()
+    departements = figures["departements"]
+    assert set(departements["population"]) == set(page.REGION)
+    assert sum(departements["population"].values()) == departements["region"]
+    for code, structure in departements["age_structure"].items():
+        assert sum(structure) == departements["population"][code]
+    for block in (departements, figures["age_region"]):
+        assert block["year"] and "INSEE" in block["source"] and block["url"].startswith("https://")
+
+
+@pytest.mark.parametrize(("counts", "population", "expected"), [
+    ({"a": 10, "b": 10}, {"a": 100, "b": 300}, [(0.5, 0.25, 2.0, "sur-représenté"),
+                                                 (0.5, 0.75, 2 / 3, "sous-représenté")]),
+    ({"a": 9, "b": 11}, {"a": 1, "b": 1}, [(0.45, 0.5, 0.9, "proche de la population"),
+                                           (0.55, 0.5, 1.1, "proche de la population")]),
+    ({}, {"a": 1, "b": 1}, [(None, 0.5, None, "non calculable")] * 2),
+    ({"a": 3}, {}, [(1.0, None, None, "non calculable"), (0.0, None, None, "non calculable")]),
+])
+def test_compare_gives_shares_ratios_and_verdicts(counts, population, expected):
+    lines = page.compare(counts, {"a": "A", "b": "B"}, population)
+    for line, (share, population_share, ratio, verdict) in zip(lines, expected, strict=True):
+        assert line.participant_share == pytest.approx(share)
+        assert line.population_share == pytest.approx(population_share)
+        assert line.ratio == pytest.approx(ratio)
+        assert line.verdict == verdict
+
+
+async def test_the_page_flags_under_represented_departements(as_role, db):
+    # 10 participants: 5 in the Somme (9.4 % of the population), none in the Nord (43.6 %).
+    for territory, age, n in [("80", "a15_24", 3), ("80", "a65_plus", 2), ("62", "a25_34", 2),
+                              ("02", None, 2), ("60", "a15_24", 1), ("hors_region", None, 1)]:
+        for _ in range(n):
+            await add_session(db, territory=territory, age_band=age)
+    await add_session(db, status="refused")  # said nothing: not counted
+    web = await as_role("official")
+    response = await web.get(URL)
+    assert response.status == 200
+    body = await response.text()
+    somme = row(body, "Somme (80)")
+    assert '"nombre">5<' in somme and "50,0\u00a0%" in somme and "9,4\u00a0%" in somme
+    assert "5,31" in somme and "sur-représenté" in somme
+    nord = row(body, "Nord (59)")
+    assert '"nombre">0<' in nord and "43,6\u00a0%" in nord
+    assert '<strong class="sous-represente">sous-représenté</strong>' in nord
+    assert "Hors région : 1" in body
+    assert '"nombre">4<' in row(body, "15-24 ans")
+    assert "50,0\u00a0%" in row(body, "15-24 ans")  # 4 of the 8 who gave their age
+    assert "Sans âge connu : 3" in body
+    assert "Pas de ratio par âge" in body
+    assert "Estimations localisées de population" in body and "RP2020" in body
+    assert body.count('role="img"') == 2 and "style=" not in body
+
+
+async def test_age_ratios_appear_when_sourced_band_figures_are_shipped(as_role, db,
+                                                                       monkeypatch):
+    figures = dict(page.population())
+    figures["age_bands"] = {"a15_24": 100, "a25_34": 100, "a35_49": 100, "a50_64": 100,
+                            "a65_plus": 100}
+    monkeypatch.setattr(page, "population", lambda: figures)
+    for age in ["a15_24"] * 3 + ["a65_plus"]:
+        await add_session(db, territory="80", age_band=age)
+    web = await as_role("official")
+    body = await (await web.get(URL)).text()
+    assert "3,75" in row(body, "15-24 ans") and "sur-représenté" in row(body, "15-24 ans")
+    assert "sous-représenté" in row(body, "25-34 ans")
+    assert "Pas de ratio par âge" not in body
+
+
+async def test_a_consultation_without_an_age_question_says_so(as_role):
+    web = await as_role("official")
+    body = await (await web.get("/admin/consultations/diagnostic/representativite")).text()
+    assert "Cette consultation ne demande pas l'âge." in body
