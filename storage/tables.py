@@ -131,7 +131,9 @@ class ConsultationSession(Base):
 
     __tablename__ = "consultation_sessions"
     __table_args__ = (Index("ix_sessions_consultation_status", "consultation_id", "status"),
-                      Index("ix_sessions_consultation_started", "consultation_id", "started_at"))
+                      # Covers the overview's sessions-over-time count on its own.
+                      Index("ix_sessions_consultation_started", "consultation_id", "started_at",
+                            "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(
@@ -246,7 +248,9 @@ class AnswerLabel(Base):
     the participant."""
 
     __tablename__ = "answer_labels"
-    __table_args__ = (Index("ix_answer_labels_answer_source", "answer_id", "source"),)
+    __table_args__ = (Index("ix_answer_labels_answer_source", "answer_id", "source"),
+                      # Double reading and agreement look up what each official labelled.
+                      Index("ix_answer_labels_source_actor", "source", "actor"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))

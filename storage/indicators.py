@@ -1,0 +1,137 @@
+"""Grouped counts behind a consultation's indicators, its exports and its bilan."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.answer_queries import AnswerFilter
+from storage.outbox import SENT
+from storage.tables import (
+    Answer,
+    Association,
+    ConsultationSession,
+    FeedbackMessage,
+    OutboxMessage,
+    Participant,
+)
+
+LEFT = ("stopped", "erased", "failed")  # reached before or after consent: the state says which
+
+
+@dataclass(frozen=True)
+class Participation:
+    """How many participants share one association, status, opt-in, territory and age band."""
+
+    association_id: int | None
+    status: str
+    feedback_opt_in: bool | None
+    territory: str | None
+    age_band: str | None
+    participants: int
+
+
+async def participation(tx: AsyncSession, consultation_id: str) -> list[Participation]:
+    """Counts the sessions that went past consent, as the overview does, in one grouped
+    query."""
+    session = ConsultationSession
+    consented = session.state["consented"].as_boolean()
+    # Only sessions that ended early need the state read: the others' status says it all.
+    went_on = or_(session.status.in_(("active", "completed")),
+                  and_(session.status.in_(LEFT), func.coalesce(consented, False)))
+    rows = await tx.execute(
+        select(Participant.association_id, session.status, session.feedback_opt_in,
+               session.territory, session.age_band, func.count())
+        .join(Participant, Participant.id == session.participant_id)
+        .where(session.consultation_id == consultation_id, went_on)
+        .group_by(Participant.association_id, session.status, session.feedback_opt_in,
+                  session.territory, session.age_band))
+    return [Participation(*row) for row in rows]
+
+
+async def association_names(tx: AsyncSession) -> dict[int, str]:
+    """Returns every association's name by id."""
+    return dict((await tx.execute(select(Association.id, Association.name))).all())
+
+
+async def theme_totals(tx: AsyncSession, consultation_id: str,
+                       question_ids: list[str]) -> dict[str, int]:
+    """Counts the themed answers of some questions per theme (an index-only scan)."""
+    rows = await tx.execute(
+        select(Answer.theme, func.count())
+        .where(Answer.consultation_id == consultation_id, Answer.question_id.in_(question_ids),
+               Answer.theme.is_not(None))
+        .group_by(Answer.theme))
+    return dict(rows.all())
+
+
+async def theme_counts(tx: AsyncSession, answers: AnswerFilter) -> list[tuple[str, str, int]]:
+    """Counts a filter's themed answers per (question, theme)."""
+    rows = await tx.execute(
+        select(Answer.question_id, Answer.theme, func.count())
+        .where(and_(*answers.conditions()), Answer.theme.is_not(None))
+        .group_by(Answer.question_id, Answer.theme)
+        .order_by(Answer.question_id, func.count().desc(), Answer.theme))
+    return [tuple(row) for row in rows]
+
+
+async def value_counts(tx: AsyncSession, consultation_id: str,
+                       question_id: str) -> list[tuple[object, int]]:
+    """Counts the valid answers to a closed question per stored value (lists kept whole)."""
+    # JSON has no equality on PostgreSQL: grouped as text, which one serializer wrote.
+    as_text = cast(Answer.value, Text)
+    rows = await tx.execute(
+        select(as_text, func.count())
+        .where(Answer.consultation_id == consultation_id, Answer.question_id == question_id,
+               Answer.valid.is_(True))
+        .group_by(as_text))
+    return [(json.loads(text) if text is not None else None, n) for text, n in rows]
+
+
+async def answer_span(tx: AsyncSession, consultation_id: str,
+                      question_ids: list[str]) -> tuple[datetime | None, datetime | None]:
+    """Returns the first and last answer times, one index lookup per question."""
+    first = last = None
+    for question_id in question_ids:
+        where = (Answer.consultation_id == consultation_id, Answer.question_id == question_id)
+        low = await tx.scalar(select(func.min(Answer.answered_at)).where(*where))
+        high = await tx.scalar(select(func.max(Answer.answered_at)).where(*where))
+        if low is not None and (first is None or low < first):
+            first = low
+        if high is not None and (last is None or high > last):
+            last = high
+    return first, last
+
+
+@dataclass(frozen=True)
+class SentFeedback:
+    """A feedback message that went out."""
+
+    id: int
+    theme: str | None
+    territory: str | None
+    text: str
+    sent_at: datetime
+    recipients: int
+
+
+async def sent_feedback(tx: AsyncSession, consultation_id: str) -> list[SentFeedback]:
+    """Returns the feedback messages sent for a consultation, oldest first."""
+    rows = await tx.execute(
+        select(FeedbackMessage.id, FeedbackMessage.theme, FeedbackMessage.territory,
+               FeedbackMessage.text, FeedbackMessage.sent_at, FeedbackMessage.recipients)
+        .where(FeedbackMessage.consultation_id == consultation_id,
+               FeedbackMessage.sent_at.is_not(None))
+        .order_by(FeedbackMessage.sent_at, FeedbackMessage.id))
+    return [SentFeedback(*row) for row in rows]
+
+
+async def feedback_reached(tx: AsyncSession, consultation_id: str) -> int:
+    """Counts the participants to whom at least one feedback message was delivered."""
+    return await tx.scalar(
+        select(func.count(func.distinct(OutboxMessage.participant_id)))
+        .join(FeedbackMessage, FeedbackMessage.id == OutboxMessage.feedback_id)
+        .where(FeedbackMessage.consultation_id == consultation_id,
+               OutboxMessage.kind == "feedback", OutboxMessage.status == SENT)) or 0

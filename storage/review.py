@@ -1,0 +1,102 @@
+"""The review queue: answers for officials to confirm or correct, and their double readings."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.labels import MODEL, OFFICIAL, PARTICIPANT
+from storage.tables import Answer, AnswerLabel
+
+DOUBTFUL = "autre"  # the catch-all theme: what lands there deserves a human look
+
+
+@dataclass(frozen=True)
+class ToReview:
+    """An answer waiting for an official's theme."""
+
+    answer_id: int
+    question_id: str
+    text: str
+    theme: str | None
+    score: float | None
+    source: str | None
+
+
+_COLUMNS = (Answer.id, Answer.question_id, Answer.redacted_text, Answer.theme,
+            Answer.theme_score, Answer.theme_source)
+
+
+def _labelled_by(actor: str):
+    return exists().where(AnswerLabel.answer_id == Answer.id, AnswerLabel.source == OFFICIAL,
+                          AnswerLabel.actor == actor)
+
+
+async def queue(tx: AsyncSession, consultation_id: str, question_ids: list[str],
+                themes: list[str], actor: str, limit: int = 15) -> list[ToReview]:
+    """Returns the answers the model is least sure of (its catch-all theme included) or that
+    a participant put in the catch-all theme, not settled by an official nor labelled by
+    this one: least sure first."""
+    common = (Answer.consultation_id == consultation_id, Answer.redacted_text.is_not(None),
+              ~_labelled_by(actor))
+    found: list[ToReview] = []
+    # One short walk of the (question, theme, score) index per pair instead of sorting every
+    # answer of the consultation: a million answers cost the same as a thousand.
+    for question_id in question_ids:
+        for theme in themes:
+            rows = await tx.execute(
+                select(*_COLUMNS)
+                .where(*common, Answer.question_id == question_id, Answer.theme == theme,
+                       Answer.theme_score.is_not(None), Answer.theme_source == MODEL)
+                .order_by(Answer.theme_score, Answer.id).limit(limit))
+            found += [ToReview(*row) for row in rows]
+        rows = await tx.execute(
+            select(*_COLUMNS)
+            .where(*common, Answer.question_id == question_id, Answer.theme == DOUBTFUL,
+                   # People's themes carry no score: the index skips the model's answers.
+                   Answer.theme_score.is_(None), Answer.theme_source == PARTICIPANT)
+            .order_by(Answer.id).limit(limit))
+        found += [ToReview(*row) for row in rows]
+    found.sort(key=lambda a: (a.score or 0.0, a.answer_id))
+    return found[:limit]
+
+
+async def second_readings(tx: AsyncSession, consultation_id: str, actor: str,
+                          limit: int = 15) -> list[ToReview]:
+    """Returns answers another official labelled and this one has not, oldest first."""
+    other = aliased(AnswerLabel)
+    by_another = exists().where(other.answer_id == Answer.id, other.source == OFFICIAL,
+                                other.actor != actor)
+    rows = await tx.execute(
+        select(*_COLUMNS)
+        .where(Answer.consultation_id == consultation_id, Answer.redacted_text.is_not(None),
+               by_another, ~_labelled_by(actor))
+        .order_by(Answer.id).limit(limit))
+    return [ToReview(*row) for row in rows]
+
+
+async def themes_of(tx: AsyncSession, consultation_id: str,
+                    answer_ids: list[int]) -> dict[int, str | None]:
+    """Returns the current theme of those of these answers that belong to the consultation."""
+    rows = await tx.execute(select(Answer.id, Answer.theme)
+                            .where(Answer.id.in_(answer_ids),
+                                   Answer.consultation_id == consultation_id))
+    return dict(rows.all())
+
+
+async def official_labels(tx: AsyncSession,
+                          consultation_id: str) -> dict[int, list[tuple[str, str]]]:
+    """Returns, per answer labelled by officials, each official's latest theme as
+    (actor, theme), in the order the officials first read it."""
+    rows = await tx.execute(
+        select(AnswerLabel.answer_id, AnswerLabel.actor, AnswerLabel.theme)
+        .join(Answer, Answer.id == AnswerLabel.answer_id)
+        .where(Answer.consultation_id == consultation_id, AnswerLabel.source == OFFICIAL)
+        .order_by(AnswerLabel.answer_id, AnswerLabel.id))
+    readings: dict[int, dict[str, str]] = {}
+    for answer_id, actor, theme in rows:
+        # A dict keeps the first position of each actor and the latest value: a changed
+        # mind replaces the earlier theme without changing who read first.
+        readings.setdefault(answer_id, {})[actor or ""] = theme
+    return {answer_id: list(by_actor.items()) for answer_id, by_actor in readings.items()}
