@@ -13,7 +13,7 @@ from bot.workers import drain_forever
 from nlp.model import Classifier, ModelError, load
 from nlp.redaction import Redactor
 from nlp.summaries import load_analyser, summarise
-from storage import labels
+from storage import feedback, labels
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,13 @@ class Classification:
 
     def _free_text(self) -> dict[str, list[str]]:
         return {flow.id: [q.id for q in flow.questions if q.classify]
-                for flow in self.flows.values() if any(q.classify for q in flow.questions)}
+                for flow in self.flows.values()}
 
     async def redact_once(self, batch: int = BATCH) -> int:
         """Stores the redacted form of free-text answers that have none yet."""
         async with self.db.read() as tx:
-            todo = await labels.unredacted(tx, self._free_text(), batch)
+            todo = await labels.unredacted(tx, self._free_text(), batch,
+                                           prefix=feedback.REPLY_PREFIX)
         if not todo:
             return 0
         if self._redactor is None:

@@ -1,4 +1,5 @@
-"""The `relais` command line: serve, chat, check flows, migrate, associations and invites."""
+"""The `relais` command line: serve, chat, check flows, migrate, associations, invites, purge,
+admin accounts."""
 
 import argparse
 import asyncio
@@ -131,6 +132,14 @@ def _parser() -> argparse.ArgumentParser:
     listing = invite.add_parser("list", help="lister les invitations d'une association")
     listing.add_argument("--association", required=True, help="nom de l'association")
     listing.set_defaults(run=_invite_list)
+
+    purge = commands.add_parser(
+        "purge", help="effacer ce qui dépasse la durée de conservation des consultations")
+    purge.add_argument("--dry-run", action="store_true",
+                       help="compter ce qui serait effacé, sans rien effacer")
+    purge.set_defaults(run=_purge)
+    _user_commands(commands)
+    _export_command(commands)
     return parser
 
 
@@ -444,3 +453,316 @@ def _bot_username(settings: Settings) -> str | None:
         print(f"relais: nom du bot Telegram inconnu, invitation sans lien ({reason})",
               file=sys.stderr)
         return None
+
+
+PURGE_LINES = {
+    "sessions": "sessions de consultation supprimées",
+    "answers": "réponses supprimées",
+    "labels": "thèmes de réponses supprimés",
+    "inbound_texts": "textes de messages reçus effacés",
+    "outbox_texts": "textes de messages envoyés effacés",
+    "participants": "participants supprimés",
+    "identities": "adresses chiffrées supprimées",
+    "login_failures": "échecs de connexion oubliés",
+    "admin_sessions": "sessions d'administration expirées fermées",
+}
+
+
+class _RolledBack(Exception):
+    """Ends a dry run's transaction without committing it, carrying what it counted."""
+
+    def __init__(self, counts) -> None:
+        super().__init__("dry run")
+        self.counts = counts
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from bot.app import admin_config
+    from bot.processor import utcnow
+    from storage import audit, purge
+
+    async def run():
+        async with _prepared(Settings.from_env()) as relais:
+            config = admin_config(relais)
+            now = utcnow()
+            try:
+                async with relais.db.transaction() as tx:
+                    counts = await purge.purge(tx, now, idle_timeout=config.idle_timeout,
+                                               session_lifetime=config.session_lifetime)
+                    if args.dry_run:  # the very same deletions, then a rollback
+                        raise _RolledBack(counts)
+                    audit.record(tx, actor="cli", action="purge", details=counts.as_dict(),
+                                 at=now)
+            except _RolledBack as rolled:
+                return rolled.counts
+            return counts
+
+    counts = asyncio.run(run())
+    if args.dry_run:
+        print("simulation : rien n'a été effacé ; voici ce que « relais purge » effacerait")
+    for name, count in counts.as_dict().items():
+        print(f"{count:>9}  {PURGE_LINES[name]}")
+    return 0
+
+
+def _user_commands(commands) -> None:
+    """Adds `relais user add|disable|enable|password|list`: accounts of the admin view."""
+    user = commands.add_parser("user", help="comptes de la vue d'administration").add_subparsers(
+        title="actions", metavar="ACTION")
+    add = user.add_parser("add", help="créer un compte ; le mot de passe est demandé deux fois "
+                                      "(ou lu sur une ligne de l'entrée standard)")
+    add.add_argument("email", metavar="EMAIL", help="adresse e-mail, identifiant de connexion")
+    add.add_argument("--role", required=True, choices=("official", "association", "admin"),
+                     help="official : élus et agents ; association : ses invitations et sa "
+                          "portée ; admin : les comptes et le journal")
+    add.add_argument("--association", metavar="NOM",
+                     help="nom de l'association (obligatoire pour le rôle association)")
+    add.set_defaults(run=_user_add)
+    for name, run, text in (
+            ("disable", _user_disable, "désactiver un compte et fermer ses sessions"),
+            ("enable", _user_enable, "réactiver un compte désactivé"),
+            ("password", _user_password, "remplacer le mot de passe d'un compte et fermer "
+                                         "toutes ses sessions")):
+        action = user.add_parser(name, help=text)
+        action.add_argument("email", metavar="EMAIL", help="adresse e-mail du compte")
+        action.set_defaults(run=run)
+    listing = user.add_parser("list", help="lister les comptes")
+    listing.set_defaults(run=_user_list)
+
+
+def _read_password(email: str) -> str:
+    """Reads a new password, asked twice on a terminal or one line of standard input, and
+    checks it against the rules."""
+    import getpass
+
+    from admin import passwords
+
+    try:
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"Mot de passe de {email} (12 caractères au moins) : ")
+            if getpass.getpass("Le même, une seconde fois : ") != password:
+                raise ValueError("les deux saisies diffèrent : rien n'a été changé")
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                raise ValueError("aucun mot de passe lu sur l'entrée standard")
+            password = line.removesuffix("\n").removesuffix("\r")
+    except EOFError:
+        raise ValueError("saisie interrompue : rien n'a été changé") from None
+    passwords.check(password, email)
+    return password
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from admin import passwords
+    from bot.processor import utcnow
+    from storage import audit, users
+
+    email = users.normal_email(args.email)
+    if (args.role == "association") != (args.association is not None):
+        raise ValueError("--association NOM va avec le rôle association, et lui seul")
+
+    async def run():
+        async with _prepared(Settings.from_env()) as relais:
+            async with relais.db.read() as tx:  # refuse before asking for a password
+                association = (await _association_named(tx, args.association)
+                               if args.association else None)
+                if await users.by_email(tx, email) is not None:
+                    raise ValueError(f"un compte existe déjà pour {email}")
+            password_hash = passwords.hash_password(_read_password(email))
+            async with relais.db.transaction() as tx:
+                now = utcnow()
+                try:
+                    user = await users.create(
+                        tx, email=email, role=args.role, password_hash=password_hash, at=now,
+                        association_id=association.id if association else None)
+                except users.UserExists:
+                    raise ValueError(f"un compte existe déjà pour {email}") from None
+                audit.record(tx, actor="cli", action="user.created", target=str(user.id),
+                             details={"email": email, "role": args.role,
+                                      "association_id": user.association_id}, at=now)
+                return user.id, association.name if association else None
+
+    number, association = asyncio.run(run())
+    print(f"compte {number} créé : {email}, rôle {args.role}"
+          + (f", association {association}" if association else ""))
+    return 0
+
+
+async def _account(tx, email: str):
+    """Returns the account of an e-mail; raises ValueError when there is none."""
+    from storage import users
+
+    account = await users.by_email(tx, email)
+    if account is None:
+        raise ValueError(f"aucun compte pour « {email.strip()} » (voir « relais user list »)")
+    return account
+
+
+def _user_disable(args: argparse.Namespace) -> int:
+    return _set_disabled(args.email, disable=True)
+
+
+def _user_enable(args: argparse.Namespace) -> int:
+    return _set_disabled(args.email, disable=False)
+
+
+def _set_disabled(email: str, disable: bool) -> int:
+    from bot.processor import utcnow
+    from storage import audit, users
+
+    async def run() -> bool:
+        async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
+            account = await _account(tx, email)
+            if (account.disabled_at is not None) == disable:
+                return False
+            now = utcnow()
+            await users.set_disabled(tx, account.id, now if disable else None)
+            audit.record(tx, actor="cli", action="user.disabled" if disable else "user.enabled",
+                         target=str(account.id), details={"email": account.email}, at=now)
+            return True
+
+    changed = asyncio.run(run())
+    state = "désactivé (sessions fermées)" if disable else "réactivé"
+    print(f"compte {email.strip().lower()} {state if changed else 'déjà ' + state.split()[0]}")
+    return 0
+
+
+def _user_password(args: argparse.Namespace) -> int:
+    from admin import passwords
+    from bot.processor import utcnow
+    from storage import audit, users
+
+    async def run() -> str:
+        async with _prepared(Settings.from_env()) as relais:
+            async with relais.db.read() as tx:
+                email = (await _account(tx, args.email)).email
+            password_hash = passwords.hash_password(_read_password(email))
+            async with relais.db.transaction() as tx:
+                account = await _account(tx, email)
+                now = utcnow()
+                await users.set_password(tx, account.id, password_hash)
+                audit.record(tx, actor="cli", action="user.password_changed",
+                             target=str(account.id), details={"email": email}, at=now)
+            return email
+
+    email = asyncio.run(run())
+    print(f"mot de passe de {email} remplacé ; ses sessions sont fermées")
+    return 0
+
+
+def _user_list(_args: argparse.Namespace) -> int:
+    from storage import invites, users
+
+    async def run():
+        async with _prepared(Settings.from_env()) as relais, relais.db.read() as tx:
+            names = {a.id: a.name for a in await invites.all_associations(tx)}
+            return [(u, names.get(u.association_id)) for u in await users.all_users(tx)]
+
+    found = asyncio.run(run())
+    print(f"{len(found)} compte(s)")
+    for user, association in found:
+        state = f"désactivé le {user.disabled_at:%Y-%m-%d}" if user.disabled_at else "actif"
+        print(f"{user.email}  {user.role}"
+              f"{'  ' + association if association else ''}  {state}")
+    return 0
+
+
+def _export_command(commands) -> None:
+    export = commands.add_parser(
+        "export", help="exporter les réponses (masquées), les thèmes ou les indicateurs "
+                       "d'une consultation, en CSV ou JSON")
+    export.add_argument("--consultation", required=True, help="identifiant (ex. mobilite)")
+    export.add_argument("--what", choices=("reponses", "themes", "indicateurs"),
+                        default="reponses", help="quoi exporter (reponses)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv",
+                        help="csv (par défaut) ou json (un tableau)")
+    export.add_argument("--separateur", choices=(",", ";"), default=",",
+                        help="séparateur CSV ; « ; » pour les tableurs en français")
+    export.add_argument("--bom", action="store_true",
+                        help="commencer le CSV par une marque UTF-8 (pour Excel)")
+    export.add_argument("--question", help="seulement les réponses à cette question")
+    for name, what in (("theme", "thème"), ("territoire", "département (02, 59… hors_region)"),
+                       ("association", "association (nom ou numéro)"),
+                       ("canal", "canal (telegram, sms, web)")):
+        export.add_argument(f"--{name}", action="append", default=[],
+                            help=f"filtrer par {what} ; répétable")
+    export.add_argument("--du", help="réponses à partir de ce jour (AAAA-MM-JJ)")
+    export.add_argument("--au", help="réponses jusqu'à ce jour inclus (AAAA-MM-JJ)")
+    export.add_argument("--confiance-min", help="confiance minimale du modèle, en %%")
+    export.add_argument("--confiance-max", help="confiance maximale du modèle, en %%")
+    export.add_argument("--out", type=Path, help="fichier à écrire (par défaut : la sortie)")
+    export.set_defaults(run=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Writes the same files as the admin view's exports, through the same code."""
+    from urllib.parse import urlencode
+
+    from aiohttp import web
+    from multidict import MultiDict
+
+    from admin import exports, filters
+    from admin.consultations import from_definition
+    from bot.processor import utcnow
+    from storage import audit, catalog, invites
+
+    async def run(out) -> int:
+        async with _prepared(Settings.from_env()) as relais:
+            async with relais.db.read() as tx:
+                row = await catalog.consultation(tx, args.consultation)
+                associations = [await _association_id(tx, invites, name)
+                                for name in args.association]
+            if row is None:
+                raise ValueError(f"consultation inconnue « {args.consultation} »")
+            consultation = from_definition(row.definition, row.retention_days)
+            query = MultiDict(
+                [("theme", v) for v in args.theme] + [("territoire", v) for v in args.territoire]
+                + [("association", str(v)) for v in associations]
+                + [("canal", v) for v in args.canal]
+                + [(key, value) for key, value in (
+                    ("du", args.du), ("au", args.au), ("confiance_min", args.confiance_min),
+                    ("confiance_max", args.confiance_max)) if value])
+            try:
+                if args.question:
+                    consultation.question(args.question)
+                answers = filters.parse(query, consultation, args.question)
+            except web.HTTPException as error:  # the view's French reason, on one line
+                raise ValueError(error.text) from None
+            export = exports.Export(relais.db, consultation, args.what, args.format, answers,
+                                    separator=args.separateur, bom=args.bom)
+            async for chunk in export.chunks():
+                out.write(chunk)
+            async with relais.db.transaction() as tx:
+                audit.record(tx, actor="cli", action="export", target=consultation.id,
+                             at=utcnow(), details={
+                                 "what": args.what, "format": args.format,
+                                 "filters": urlencode(list(query.items())),
+                                 "rows": export.rows, "complete": True})
+            return export.rows
+
+    if args.out is None:
+        rows = asyncio.run(run(sys.stdout.buffer))
+        sys.stdout.flush()
+    else:
+        # Written aside and renamed at the end: a failed export leaves no half file behind.
+        partial = args.out.with_name(args.out.name + ".partiel")
+        try:
+            with partial.open("wb") as out:
+                rows = asyncio.run(run(out))
+            partial.replace(args.out)
+        finally:
+            partial.unlink(missing_ok=True)
+    print(f"{rows} ligne(s) exportée(s)" + (f" dans {args.out}" if args.out else ""),
+          file=sys.stderr)
+    return 0
+
+
+async def _association_id(tx, invites, name: str) -> int:
+    """Finds an association by number or by name."""
+    if name.isdigit():
+        return int(name)
+    association = await invites.association_by_name(tx, name)
+    if association is None:
+        raise ValueError(f"association inconnue « {name} »")
+    return association.id

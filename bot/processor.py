@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from bot import engine, referral
 from bot.engine import Flow, Inbound, Purpose, Session, Status
+from bot.engine.keywords import keyword_of
 from bot.engine.text import fold_words
 from bot.workers import drain_forever, wait_until
-from storage import audit, conversations, inbox, invites, labels, outbox, participants
+from storage import audit, conversations, feedback, inbox, invites, labels, outbox, participants
 from storage.database import Database
 from storage.tables import ConsultationSession, InboundMessage, Participant
 
@@ -30,6 +31,7 @@ FLOOD_MESSAGES = 20  # more than this in FLOOD_WINDOW is a flood…
 FLOOD_WINDOW = timedelta(minutes=1)
 FLOOD_REPLY_GAP = timedelta(seconds=5)  # …answered at most once in this long
 _CODE = re.compile(r"[A-Za-z0-9]{4,16}")
+FEEDBACK_THANKS = "Merci, votre réponse a bien été transmise à la Région."
 
 
 def utcnow() -> datetime:
@@ -241,12 +243,34 @@ class Processor:
             wanted = payload.get("consultation")
             if wanted in self.flows and (row is None or row.consultation_id != wanted):
                 return _Turn(self.flows[wanted], None, Inbound(text, at))
+        if await self._feedback_reply(tx, participant, row, state, message, text):
+            return None
         flow = self._flow_of(row)
         theme = await self._guess(flow, state if _same(row, flow) else None, message, text)
         inbound = Inbound(text, at, media=bool(payload.get("media")) and not text.strip(),
                           question=payload.get("question"), theme=theme)
         return _Turn(flow, _same(row, flow), inbound,
                      silent=bool(payload.get("answered_by_provider")))
+
+    async def _feedback_reply(self, tx, participant: Participant,
+                              row: ConsultationSession | None, state: Session | None,
+                              message: InboundMessage, text: str) -> bool:
+        """Stores what someone who completed a consultation writes after receiving its
+        feedback as their reply to it, and thanks them once; keywords keep their meaning."""
+        if row is None or state is None or state.status is not Status.COMPLETED \
+                or state.confirming_erasure or not text.strip() or keyword_of(text) is not None \
+                or message.payload.get("question") is not None:
+            return False
+        feedback_id = await feedback.latest_sent_to(tx, participant.id, row.consultation_id,
+                                                    message.received_at)
+        if feedback_id is None:
+            return False
+        first = await feedback.record_reply(tx, row, feedback_id, text.strip(), self.clock(),
+                                            channel=message.channel,
+                                            association_id=participant.association_id)
+        if first:
+            self._reply(tx, message, 0, FEEDBACK_THANKS, self.clock())
+        return True
 
     async def _guess(self, flow: Flow, state: Session | None, message: InboundMessage,
                      text: str) -> str | None:

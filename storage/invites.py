@@ -40,13 +40,18 @@ async def association_by_name(tx: AsyncSession, name: str) -> Association | None
     return next((a for a in await all_associations(tx) if _name_key(a.name) == wanted), None)
 
 
+async def association_by_id(tx: AsyncSession, association_id: int) -> Association | None:
+    """Returns the association with this id, or None."""
+    return await tx.get(Association, association_id)
+
+
 async def all_associations(tx: AsyncSession) -> list[Association]:
     """Lists the associations by name."""
     return list(await tx.scalars(select(Association).order_by(Association.name)))
 
 
 async def create_invite(tx: AsyncSession, association_id: int, consultation_id: str, code: str,
-                        at: datetime) -> Invite:
+                        at: datetime, actor: str = "cli") -> Invite:
     """Stores a new invite; raises CodeTaken on a used code, ValueError on unknown targets."""
     code = _normalise(code)
     if not code.isalnum() or not code.isascii() or len(code) > MAX_CODE_LENGTH:
@@ -61,7 +66,7 @@ async def create_invite(tx: AsyncSession, association_id: int, consultation_id: 
     invite = Invite(code=code, association_id=association_id, consultation_id=consultation_id,
                     created_at=at)
     tx.add(invite)
-    audit.record(tx, actor="cli", action="invite.created", target=code,
+    audit.record(tx, actor=actor, action="invite.created", target=code,
                  details={"association_id": association_id, "consultation_id": consultation_id},
                  at=at)
     await tx.flush()

@@ -139,10 +139,16 @@ async def set_redacted(tx: AsyncSession, redacted: list[tuple[int, str]]) -> Non
 
 
 async def unredacted(tx: AsyncSession, question_ids_by_consultation: dict[str, list[str]],
-                     limit: int) -> list[Waiting]:
-    """Lists free-text answers not yet redacted."""
+                     limit: int, prefix: str | None = None) -> list[Waiting]:
+    """Lists free-text answers not yet redacted: to these questions, or to any question whose
+    id starts with `prefix` (replies to feedback)."""
     conditions = [and_(Answer.consultation_id == c, Answer.question_id.in_(q))
-                  for c, q in question_ids_by_consultation.items()]
+                  for c, q in question_ids_by_consultation.items() if q]
+    if prefix:
+        # A range rather than LIKE, so that both databases walk the index.
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        conditions += [and_(Answer.consultation_id == c, Answer.question_id >= prefix,
+                            Answer.question_id < after) for c in question_ids_by_consultation]
     if not conditions:
         return []
     rows = await tx.execute(select(Answer.id, Answer.raw_text)

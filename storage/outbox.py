@@ -35,13 +35,13 @@ class Claimed:
 def enqueue(tx: AsyncSession, *, participant_id: int, channel: str, text: str, at: datetime,
             choices: list | None = None, question_id: str | None = None,
             inbound_id: int | None = None, position: int = 0, kind: str = "reply",
-            not_before: datetime | None = None) -> None:
+            not_before: datetime | None = None, feedback_id: int | None = None) -> None:
     """Adds a message to deliver; commits with the caller's transaction."""
     tx.add(OutboxMessage(participant_id=participant_id, channel=channel, text=text,
                          choices=choices or [], question_id=question_id,
                          inbound_id=inbound_id, position=position,
                          kind=kind, status=PENDING, attempts=0, not_before=not_before,
-                         created_at=at))
+                         created_at=at, feedback_id=feedback_id))
 
 
 async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease: timedelta,

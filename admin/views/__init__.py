@@ -1,5 +1,21 @@
 """The admin view's pages, one module per area; each exposes a RouteTableDef named `routes`."""
 
-from admin.views import home
+from admin.views import (
+    associations,
+    bilan,
+    consultation,
+    exports,
+    feedback,
+    home,
+    indicators,
+    journal,
+    questions,
+    representativeness,
+    review,
+    users,
+)
 
-ROUTE_TABLES = [home.routes]
+ROUTE_TABLES = [home.routes, users.routes, journal.routes]
+ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.routes]
+ROUTE_TABLES += [review.routes, exports.routes, indicators.routes, bilan.routes]
+ROUTE_TABLES += [associations.routes, feedback.routes]
