@@ -33,7 +33,6 @@ class AdminConfig:
     clock: Callable[[], datetime] = utcnow
     idle_timeout: timedelta = timedelta(minutes=30)
     session_lifetime: timedelta = timedelta(hours=12)
-    public_url: str = "http://127.0.0.1:8080"
     # Builds the card of (association name, consultation title, code): the bot knows its
     # channels; and draws a fresh invite code.
     invite_card: Callable[[str, str, str], InviteCard] | None = None

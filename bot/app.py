@@ -213,10 +213,11 @@ def admin_config(relais: Relais) -> AdminConfig:
             text=cards.invitation_text(association, title, code, username, number))
 
     return AdminConfig(db=relais.db, production=settings.production,
-                       clock=lambda: relais.clock(), public_url=settings.public_url or "http://127.0.0.1:8080",
+                       clock=lambda: relais.clock(),
                        invite_card=card, new_invite_code=cards.new_code,
+                       sms_segments=lambda text: gsm7.segments(gsm7.normalise(text)).count,
                        sms_segment_price_eur=settings.sms_price_eur,
-                       sms_segments=lambda text: gsm7.segments(gsm7.normalise(text)).count)
+                       trusted_proxies=settings.trusted_proxies)
 
 
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:
