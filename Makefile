@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-admin clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,6 +28,11 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/engine.py
+
+# Admin pages at 1,000,000 answers on SQLite; PostgreSQL: make bench-admin BENCH_ARGS="--database
+# postgresql --url postgresql+asyncpg://USER@HOST/DATABASE" (the database is emptied).
+bench-admin: install
+	$(BIN)/python benchmarks/admin.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

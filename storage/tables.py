@@ -188,6 +188,8 @@ class Answer(Base):
               "association_id"),
         Index("ix_answers_question_answered_at", "consultation_id", "question_id",
               "answered_at"),
+        # Exports read a consultation's answers in id order, a batch at a time.
+        Index("ix_answers_consultation_id", "consultation_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""indexes for double reading and the sessions-over-time count
+"""indexes for double reading, the sessions-over-time count and exports
 
 Revision ID: 0005
 Revises: 0004
@@ -15,6 +15,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.create_index('ix_answers_consultation_id', ['consultation_id', 'id'],
+                              unique=False)
     with op.batch_alter_table('answer_labels', schema=None) as batch_op:
         batch_op.create_index('ix_answer_labels_source_actor', ['source', 'actor'], unique=False)
     with op.batch_alter_table('consultation_sessions', schema=None) as batch_op:
@@ -30,3 +33,5 @@ def downgrade() -> None:
                               ['consultation_id', 'started_at'], unique=False)
     with op.batch_alter_table('answer_labels', schema=None) as batch_op:
         batch_op.drop_index('ix_answer_labels_source_actor')
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_answers_consultation_id')
