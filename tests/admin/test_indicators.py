@@ -36,12 +36,12 @@ async def consultation(db, association):
     """Four participants (three from the association), three sessions that do not count,
     one feedback message delivered to one participant."""
     first = await session(db, association_id=association.id, territory="80",
-                          age_band="a15_24", opt_in=True, theme="prix")
+                          age_band="a15_29", opt_in=True, theme="prix")
     second = await session(db, association_id=association.id, territory="80",
-                           age_band="a25_34", opt_in=True, theme="velo", source="official",
+                           age_band="a30_44", opt_in=True, theme="velo", source="official",
                            at=LAST_ANSWER)
     await session(db, association_id=association.id, status="stopped", territory="59",
-                  age_band="a15_24", theme="prix")
+                  age_band="a15_29", theme="prix")
     await session(db, status="active", theme="autre")
     for status, consented in (("refused", False), ("consent", False), ("stopped", False)):
         await session(db, status=status, consented=consented, territory="02")

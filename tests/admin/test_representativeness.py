@@ -43,8 +43,8 @@ def test_compare_gives_shares_ratios_and_verdicts(counts, population, expected):
 
 async def test_the_page_flags_under_represented_departements(as_role, db):
     # 10 participants: 5 in the Somme (9.4 % of the population), none in the Nord (43.6 %).
-    for territory, age, n in [("80", "a15_24", 3), ("80", "a65_plus", 2), ("62", "a25_34", 2),
-                              ("02", None, 2), ("60", "a15_24", 1), ("hors_region", None, 1)]:
+    for territory, age, n in [("80", "a15_29", 3), ("80", "a75_plus", 2), ("62", "a30_44", 2),
+                              ("02", None, 2), ("60", "a15_29", 1), ("hors_region", None, 1)]:
         for _ in range(n):
             await add_session(db, territory=territory, age_band=age)
     await add_session(db, status="refused")  # said nothing: not counted
@@ -59,10 +59,13 @@ async def test_the_page_flags_under_represented_departements(as_role, db):
     assert '"nombre">0<' in nord and "43,6\u00a0%" in nord
     assert '<strong class="sous-represente">sous-représenté</strong>' in nord
     assert "Hors région : 1" in body
-    assert '"nombre">4<' in row(body, "15-24 ans")
-    assert "50,0\u00a0%" in row(body, "15-24 ans")  # 4 of the 8 who gave their age
+    assert '"nombre">4<' in row(body, "15-29 ans")
+    assert "50,0\u00a0%" in row(body, "15-29 ans")  # 4 of the 8 who gave their age
     assert "Sans âge connu : 3" in body
-    assert "Pas de ratio par âge" in body
+    # 4 of 8 aged 15-29 against 1,102,448 of the region's 4,851,056 people of 15 or more
+    assert "2,20" in row(body, "15-29 ans") and "sur-représenté" in row(body, "15-29 ans")
+    assert "sous-représenté" in row(body, "45-59 ans")
+    assert "Pas de ratio par âge" not in body
     assert "Estimations localisées de population" in body and "RP2020" in body
     assert body.count('role="img"') == 2 and "style=" not in body
 
@@ -70,15 +73,15 @@ async def test_the_page_flags_under_represented_departements(as_role, db):
 async def test_age_ratios_appear_when_sourced_band_figures_are_shipped(as_role, db,
                                                                        monkeypatch):
     figures = dict(page.population())
-    figures["age_bands"] = {"a15_24": 100, "a25_34": 100, "a35_49": 100, "a50_64": 100,
-                            "a65_plus": 100}
+    figures["age_bands"] = {"a15_29": 100, "a30_44": 100, "a45_59": 100, "a60_74": 100,
+                            "a75_plus": 100}
     monkeypatch.setattr(page, "population", lambda: figures)
-    for age in ["a15_24"] * 3 + ["a65_plus"]:
+    for age in ["a15_29"] * 3 + ["a75_plus"]:
         await add_session(db, territory="80", age_band=age)
     web = await as_role("official")
     body = await (await web.get(URL)).text()
-    assert "3,75" in row(body, "15-24 ans") and "sur-représenté" in row(body, "15-24 ans")
-    assert "sous-représenté" in row(body, "25-34 ans")
+    assert "3,75" in row(body, "15-29 ans") and "sur-représenté" in row(body, "15-29 ans")
+    assert "sous-représenté" in row(body, "30-44 ans")
     assert "Pas de ratio par âge" not in body
 
 

@@ -45,7 +45,7 @@ async def test_a_whole_mobilite_consultation_is_stored_and_answered(wired):
     await say(relais, *MOBILITE, consultation="mobilite")
     session = (await rows(relais.db, ConsultationSession))[0]
     assert session.status == "completed" and session.territory == "59"
-    assert session.age_band == "a25_34"
+    assert session.age_band == "a30_44"
     answers = {a.question_id: a.value for a in await rows(relais.db, Answer)}
     assert answers["territoire"] == "59" and answers["modes"] == ["train", "velo"]
     replies = channel.texts("alice")

@@ -61,7 +61,7 @@ async def test_two_processors_share_the_work_and_keep_each_participants_order(se
     answers = await rows(first, Answer)
     # In order, each person answered the postcode, the age band, then the ways of travel.
     assert sorted((a.question_id, str(a.value)) for a in answers) == sorted(
-        [("territoire", "80"), ("age", "a25_34"), ("modes", "['train']")] * 20)
+        [("territoire", "80"), ("age", "a30_44"), ("modes", "['train']")] * 20)
     replies = await rows(first, OutboxMessage)
     assert len({(r.inbound_id, r.position) for r in replies}) == len(replies)
     await first.stop()
