@@ -82,7 +82,9 @@ def columns(title: str, items: Sequence[Column], total_name: str, part_name: str
     """Returns a column chart over time: each column the total, its lower part darker."""
     left, top, bottom, plot_height = 48, 10, 46, 160
     step = max(6, min(40, 640 // max(len(items), 1)))
-    width = left + step * max(len(items), 1) + 10
+    # Wide enough for the legend's two entries, however few the periods.
+    end = left + step * max(len(items), 1)
+    width = max(end + 10, left + 380)
     height = top + plot_height + bottom
     largest = max((item.total for item in items), default=0) or 1
     summary = (f"{len(items)} périodes ; " + "; ".join(
@@ -90,13 +92,15 @@ def columns(title: str, items: Sequence[Column], total_name: str, part_name: str
         for item in items)) if items else "aucune donnée"
     parts = _open(width, height, title, summary)
     base = top + plot_height
-    parts += [f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>',
-              f'<line x1="{left}" y1="{top}" x2="{width - 10}" y2="{top}" stroke="{GRID}"/>',
+    parts += [f'<line x1="{left}" y1="{base}" x2="{end}" y2="{base}" stroke="{INK}"/>',
+              f'<line x1="{left}" y1="{top}" x2="{end}" y2="{top}" stroke="{GRID}"/>',
               f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" fill="{INK}" '
               f'font-size="11">{_number(largest)}</text>',
               f'<text x="{left - 6}" y="{base + 4}" text-anchor="end" fill="{INK}" '
               f'font-size="11">0</text>']
-    every = max(1, len(items) // 8)  # at most about eight dates under the axis
+    # At most about eight dates under the axis, never overlapping (11 px digits are ~7 px).
+    label_width = 7 * max((len(item.label) for item in items), default=0) + 8
+    every = max(1, len(items) // 8, -(-label_width // step))
     for index, item in enumerate(items):
         x = left + index * step + 1
         total = round(plot_height * item.total / largest)
