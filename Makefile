@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A first run trains each consultation's theme model from its file (a few seconds each).
 run: install
+	$(BIN)/relais nlp train --missing
 	$(BIN)/relais serve
 
 test: install

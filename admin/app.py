@@ -67,4 +67,11 @@ def _datetime(value) -> str:
     return value.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
 
 
-FILTERS = {"count": _count, "percent": _percent, "date": _date, "datetime": _datetime}
+def _counted(value: int | None, singular: str, plural: str | None = None) -> str:
+    """Formats a count with its noun, singular for 0 and 1 as French has it: 1 réponse."""
+    noun = singular if (value or 0) < 2 else (plural or singular + "s")
+    return f"{_count(value)} {noun}"
+
+
+FILTERS = {"count": _count, "counted": _counted, "percent": _percent, "date": _date,
+           "datetime": _datetime}

@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                                                "réponses étiquetées ; le modèle devient actif")
     source.add_argument("--data", type=Path, help="depuis un fichier JSON Lines "
                                                   "{\"text\", \"label\"} (avec --model)")
+    source.add_argument("--missing", action="store_true",
+                        help="chaque consultation à thèmes qui n'a pas encore de modèle actif "
+                             "(depuis son fichier : ce que fait `make run` au premier lancement)")
     train.add_argument("--model", type=Path, help="dossier où écrire le modèle (avec --data)")
     train.set_defaults(run=_nlp_train)
     evaluate = nlp.add_parser("evaluate", help="mesurer un modèle sur un fichier étiqueté")
@@ -251,6 +254,7 @@ def _progress(line: str) -> None:
 def _nlp_train(args: argparse.Namespace) -> int:
     from bot.themes import train_consultation, train_with_scores
     from nlp.data import read_jsonl
+    from storage import labels
 
     if args.data is not None:
         if args.model is None:
@@ -265,6 +269,14 @@ def _nlp_train(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         async with _prepared(settings) as relais:
+            if args.missing:
+                async with relais.db.read() as tx:
+                    active = await labels.active_models(tx)
+                for flow in sorted(relais.flows.values(), key=lambda f: f.id):
+                    if flow.themes and flow.id not in active:
+                        await train_consultation(relais.db, flow, settings.models_dir,
+                                                 _progress)
+                return
             flow = relais.flows.get(args.consultation)
             if flow is None:
                 raise ValueError(f"consultation inconnue « {args.consultation} » (connues : "

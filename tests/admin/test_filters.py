@@ -61,7 +61,8 @@ async def test_filters_combine(as_role, seeded, query, expected):
     body = await response.text()
     assert shown(body) == expected
     if expected:
-        assert f"{len(expected)} réponses" in body
+        noun = "réponse" if len(expected) == 1 else "réponses"
+        assert f"{len(expected)} {noun}, page 1 sur 1." in body
     else:
         assert "Aucune réponse ne correspond à ces filtres." in body
 

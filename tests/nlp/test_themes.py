@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.consultations import load_flows
+from bot.consultations import FLOWS_DIR, load_flows
 from bot.themes import codebook_rows
 from nlp import metrics
 from nlp.data import DataError, held_out, read_jsonl
@@ -141,3 +142,21 @@ def test_on_real_answers_a_few_thousand_rows_already_score_well():
     classifier = train(texts[:3000], labels[:3000], "granddebat")
     result = metrics.evaluate(classifier, texts[20000:22000], labels[20000:22000])
     assert result["macro_f1"] > 0.78
+
+
+def test_train_missing_trains_only_consultations_without_an_active_model(tmp_path):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    shutil.copy(FLOWS_DIR / "jeunesse.yaml", flows / "jeunesse.yaml")
+    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_FLOWS_DIR": str(flows),
+           "RELAIS_DEFAULT_CONSULTATION": "jeunesse",
+           "RELAIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}"}
+    command = [sys.executable, "-m", "bot", "nlp", "train", "--missing"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path,
+                           check=False, timeout=180)
+    assert first.returncode == 0, first.stderr
+    assert "actif pour « jeunesse »" in first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path,
+                           check=False, timeout=180)
+    assert again.returncode == 0 and "actif pour" not in again.stdout
+    assert len(list((tmp_path / "models" / "jeunesse").iterdir())) == 1
