@@ -491,7 +491,7 @@ class _RolledBack(Exception):
 def _purge(args: argparse.Namespace) -> int:
     from bot.app import admin_config
     from bot.processor import utcnow
-    from storage import audit, purge
+    from storage import audit, labels, purge
 
     async def run():
         async with _prepared(Settings.from_env()) as relais:
@@ -507,6 +507,12 @@ def _purge(args: argparse.Namespace) -> int:
                                  at=now)
             except _RolledBack as rolled:
                 return rolled.counts
+            if counts.answers:
+                # Theme summaries quote answers: those quoting purged ones are computed again.
+                async with relais.db.read() as tx:
+                    active = await labels.active_models(tx)
+                for consultation_id, model in sorted(active.items()):
+                    await relais.classification.summarise(consultation_id, model.version)
             return counts
 
     counts = asyncio.run(run())

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from storage import audit, catalog, purge, users
+from storage import audit, catalog, labels, purge, users
 from storage.database import Database
 from storage.tables import (
     AdminSession,
@@ -19,6 +19,7 @@ from storage.tables import (
     LoginFailure,
     OutboxMessage,
     Participant,
+    ThemeSummary,
 )
 from tests.conftest import SECRET, empty
 
@@ -75,7 +76,7 @@ async def counts(db) -> dict[str, int]:
     async with db.read() as tx:
         found = {}
         for model in (ConsultationSession, Answer, AnswerLabel, Participant, Identity,
-                      LoginFailure, AdminSession):
+                      LoginFailure, AdminSession, ThemeSummary):
             found[model.__tablename__] = await tx.scalar(
                 select(func.count()).select_from(model))
         for model in (InboundMessage, OutboxMessage):
@@ -174,6 +175,12 @@ def test_the_command_counts_in_a_dry_run_then_purges_with_an_audit_entry(
         await publish(db, "mobilite", 365)  # the command publishes the real file over it
         await person(db, "ancien", ago(500), [("mobilite", ago(400), 2)],
                      [(ago(400), "processed")])
+        async with db.transaction() as tx:  # a summary quoting the answers about to go
+            await labels.register_model(tx, version="v1", consultation_id="mobilite",
+                                        path="models/v1", training_rows=9, scores={},
+                                        at=ago(500))
+            await labels.save_summaries(tx, "mobilite", "v1", {
+                ("q0", "prix"): (2, [["avis", 2]], ["mon avis"])}, ago(400))
         await db.close()
 
     async def measure() -> tuple[dict, list]:
@@ -200,6 +207,7 @@ def test_the_command_counts_in_a_dry_run_then_purges_with_an_audit_entry(
     assert "simulation" not in out and "        1  participants supprimés" in out
     after, entries = asyncio.run(measure())
     assert after["consultation_sessions"] == after["participants"] == 0
+    assert after["theme_summaries"] == 0  # no quote of a purged answer is left
     assert [(e.actor, e.details["sessions"], e.details["answers"]) for e in entries] == [
         ("cli", 1, 2)]
 
