@@ -231,6 +231,34 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
     return response
 
 
+async def change_password(request: web.Request, current: str, new: str) -> web.StreamResponse:
+    """Replaces the signed-in person's password: every session of theirs is closed and this
+    browser gets a fresh one; raises ValueError (French) when the current one is wrong."""
+    config = request.config_dict[CONFIG]
+    user = current_user(request)
+    now = config.clock()
+    async with config.db.read() as tx:
+        account = await users.by_id(tx, user.id)
+    if not passwords.verify(account.password_hash, current):
+        async with config.db.transaction() as tx:
+            await users.record_failure(tx, [_account_key(account.email),
+                                            f"address:{_address(request)}"], now)
+        raise ValueError("Le mot de passe actuel n'est pas le bon.")
+    passwords.check(new, account.email)
+    if passwords.verify(account.password_hash, new):
+        raise ValueError("Choisissez un mot de passe différent de l'actuel.")
+    token = secrets.token_urlsafe(32)
+    async with config.db.transaction() as tx:
+        await users.set_password(tx, account.id, passwords.hash_password(new))
+        await users.open_session(tx, token=token, user_id=account.id,
+                                 csrf_token=secrets.token_urlsafe(32), at=now)
+        audit.record(tx, actor=user.actor, action="user.password_changed",
+                     target=str(account.id), at=now)
+    response = see_other("/admin/mot-de-passe?modifie=1")
+    _set_cookie(request, response, COOKIE, token)
+    return response
+
+
 def see_other(location: str) -> web.Response:
     """Returns a 303 redirect as a response (returned, so cookies can be set on it)."""
     return web.Response(status=303, headers={"Location": location})

@@ -1,6 +1,7 @@
 """The admin view's pages, one module per area; each exposes a RouteTableDef named `routes`."""
 
 from admin.views import (
+    account,
     associations,
     bilan,
     consultation,
@@ -15,7 +16,7 @@ from admin.views import (
     users,
 )
 
-ROUTE_TABLES = [home.routes, users.routes, journal.routes]
+ROUTE_TABLES = [home.routes, account.routes, users.routes, journal.routes]
 ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.routes]
 ROUTE_TABLES += [review.routes, exports.routes, indicators.routes, bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]

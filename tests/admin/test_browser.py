@@ -4,30 +4,16 @@ import csv
 import io
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
-from bot.app import create_web_app
 from storage import conversations, labels, participants, review
+from tests.admin.browser import NEEDS_BROWSER, chromium, serving, tab_on
 from tests.admin.conftest import NOW, PASSWORD, add_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-try:
-    from playwright.async_api import Page, async_playwright
-except ImportError:  # the test extras are not installed
-    async_playwright = None
-
-pytestmark = [
-    pytest.mark.skipif(async_playwright is None,
-                       reason="navigateur : le paquet Python playwright n'est pas installé "
-                              "(pip install -e '.[test]')"),
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason=f"navigateur : {CHROMIUM} est absent (apt-get install chromium)"),
-]
+pytestmark = NEEDS_BROWSER
 
 EMAIL = "elue.navigateur@region.example.fr"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -75,51 +61,15 @@ async def seeded(relais, db):
 
 
 @pytest.fixture
-async def server(relais, seeded):
-    """The whole application on a free loopback port; yields its address."""
-    runner = web.AppRunner(create_web_app(relais, work=False))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+async def tab(relais, seeded):
+    """A headless Chromium page on the whole application, recording dialogs and console
+    errors."""
+    async with serving(relais) as server, chromium() as browser, \
+            tab_on(browser, server) as tab:
+        yield tab
 
 
-@dataclass
-class Tab:
-    """A browser page and what it reported: dialogs opened, errors in its console."""
-
-    page: Page
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-async def tab(server):
-    """A headless Chromium page on the server, recording dialogs and console errors."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                   headless=True)
-        context = await browser.new_context(base_url=server, accept_downloads=True,
-                                            locale="fr-FR", viewport={"width": 1280,
-                                                                      "height": 900})
-        tab = Tab(await context.new_page())
-
-        async def dismiss(dialog) -> None:
-            tab.dialogs.append(dialog.message)
-            await dialog.dismiss()
-
-        tab.page.on("dialog", dismiss)
-        tab.page.on("console", lambda m: m.type == "error" and tab.errors.append(m.text))
-        tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
-        try:
-            yield tab
-        finally:
-            await context.close()
-            await browser.close()
-
-
-async def snapshot(page: Page, name: str) -> None:
+async def snapshot(page, name: str) -> None:
     """Saves a full-page screenshot as a test artefact."""
     await page.screenshot(path=str(artefacts() / f"{name}.png"), full_page=True)
 
