@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import quote
 
 from aiohttp import web
 
-from admin import passwords
+from admin import passwords, second_factor
 from admin.config import CONFIG, AdminConfig
 from storage import audit, users
 
@@ -27,6 +28,10 @@ ADDRESS_LIMITS = ((30, timedelta(minutes=1)), (300, timedelta(hours=1)))
 KEEP_FAILURES = max(window for _limit, window in ACCOUNT_LIMITS + ADDRESS_LIMITS)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 OPEN_PATHS = ("/admin/connexion", "/admin/static/")  # served whatever the cookie
+VERIFY_PATH = "/admin/verification"  # where the second factor's code is typed
+ENROL_PATH = "/admin/double-authentification"
+PENDING_PATHS = (VERIFY_PATH, "/admin/deconnexion")  # all a half-signed-in session opens
+ENROL_PATHS = (ENROL_PATH, "/admin/deconnexion")  # all a session that must enrol opens
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,6 +45,7 @@ class User:
     role: str
     association_id: int | None
     csrf_token: str
+    second_factor: bool = False  # whether the account has turned its second factor on
 
     @property
     def actor(self) -> str:
@@ -48,11 +54,17 @@ class User:
 
 
 USER = web.RequestKey("admin_user", User)
+PENDING = web.RequestKey("admin_pending_user", User)  # password right, code still awaited
 
 
 def current_user(request: web.Request) -> User | None:
     """Returns the signed-in person, or None."""
     return request.get(USER)
+
+
+def pending_user(request: web.Request) -> User | None:
+    """Returns the person whose password was right and whose code is awaited, or None."""
+    return request.get(PENDING)
 
 
 def requires(*roles: str) -> Callable[[Handler], Handler]:
@@ -75,7 +87,6 @@ def requires(*roles: str) -> Callable[[Handler], Handler]:
 
 
 def _next(request: web.Request) -> str:
-    from urllib.parse import quote
     return quote(request.path_qs, safe="")
 
 
@@ -87,11 +98,14 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     token = request.cookies.get(COOKIE)
     expired = False
     if token:
-        user, expired = await _load(config, token)
+        user, pending, expired = await _load(config, token)
         if user is not None:
-            request[USER] = user
-    if USER not in request and request.path == "/admin/deconnexion":
+            request[PENDING if pending else USER] = user
+    if USER not in request and PENDING not in request and request.path == "/admin/deconnexion":
         return _forget(see_other("/admin/connexion"))  # nothing to sign out of: no CSRF risk
+    detour = _detour(request, config)
+    if detour is not None:
+        return detour
     if request.method not in SAFE_METHODS:
         await _check_csrf(request)
     if expired and request.method in SAFE_METHODS and not request.path.startswith(OPEN_PATHS):
@@ -104,34 +118,54 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     return response
 
 
+def _detour(request: web.Request, config: AdminConfig) -> web.StreamResponse | None:
+    """Sends a session that awaits its second factor's code to the code form, and one that
+    must turn the second factor on to the enrolment page, whatever else it asks for."""
+    if request.path.startswith(OPEN_PATHS):
+        return None
+    if PENDING in request and request.path not in PENDING_PATHS:
+        return web.Response(status=302 if request.method in SAFE_METHODS else 303,
+                            headers={"Location": VERIFY_PATH})
+    user = current_user(request)
+    if user is not None and not user.second_factor and request.path not in ENROL_PATHS \
+            and second_factor.required(config.second_factor, user.role):
+        return web.Response(status=302 if request.method in SAFE_METHODS else 303,
+                            headers={"Location": ENROL_PATH})
+    return None
+
+
 def _forget(response: web.StreamResponse) -> web.StreamResponse:
     """Asks the browser to drop a session cookie that opens nothing any more."""
     response.del_cookie(COOKIE, path=COOKIE_PATH)
     return response
 
 
-async def _load(config: AdminConfig, token: str) -> tuple[User | None, bool]:
+async def _load(config: AdminConfig, token: str) -> tuple[User | None, bool, bool]:
+    """Returns the person of a session token, whether their code is awaited, and whether the
+    token was stale. A pending session times out like any other, when idle."""
     now = config.clock()
     async with config.db.read() as tx:
         found = await users.session_of(tx, token)
     if found is None:
-        return None, True
+        return None, False, True
     session, account = found
     if account.disabled_at is not None or now - session.last_seen_at > config.idle_timeout \
             or now - session.created_at > config.session_lifetime:
         async with config.db.transaction() as tx:
             await users.close_session(tx, token)
-        return None, True
+        return None, False, True
     if now - session.last_seen_at > TOUCH_EVERY:
         async with config.db.transaction() as tx:
             await users.touch_session(tx, token, now)
     return User(account.id, account.email, account.role, account.association_id,
-                session.csrf_token), False
+                session.csrf_token, account.totp_secret is not None), \
+        session.second_factor_pending, False
 
 
 async def _check_csrf(request: web.Request) -> None:
     """Refuses a form whose token is not the session's (or, signing in, the cookie's)."""
-    user = current_user(request)
+    user = current_user(request) or (pending_user(request) if request.path in PENDING_PATHS
+                                     else None)
     expected = user.csrf_token if user is not None else request.cookies.get(PRE_COOKIE)
     given = request.headers.get("X-CSRF-Token")
     if given is None and request.content_type in ("application/x-www-form-urlencoded",
@@ -215,19 +249,66 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
         if old:
             await users.close_session(tx, old)
         token = secrets.token_urlsafe(32)
+        pending = account.totp_secret is not None
         await users.open_session(tx, token=token, user_id=account.id,
-                                 csrf_token=secrets.token_urlsafe(32), at=now)
-        audit.record(tx, actor=f"{account.role}:{account.email}", action="login.succeeded",
-                     at=now)
+                                 csrf_token=secrets.token_urlsafe(32), at=now,
+                                 second_factor_pending=pending)
+        audit.record(tx, actor=f"{account.role}:{account.email}",
+                     action="login.code_requested" if pending else "login.succeeded", at=now)
         if passwords.needs_rehash(account.password_hash):  # stronger parameters since
             await users.set_hash(tx, account.id, passwords.hash_password(password))
         # Housekeeping at each sign-in keeps both tables small without a background task.
         await users.forget_failures(tx, now - KEEP_FAILURES)
         await users.close_stale_sessions(tx, now - config.idle_timeout,
                                          now - config.session_lifetime)
-    response = see_other(_safe_next(request.query.get("suite")))
+    landing = _safe_next(request.query.get("suite"))
+    if pending:  # the destination waits behind the code form
+        landing = f"{VERIFY_PATH}?suite={quote(landing, safe='')}"
+    response = see_other(landing)
     _set_cookie(request, response, COOKIE, token)
     response.del_cookie(PRE_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+async def second_factor_code(request: web.Request, code: str) -> bool:
+    """Checks and uses up a code of the person's second factor (signed in, or awaiting the
+    code); a wrong, replayed or too old code counts as a failed sign-in."""
+    config = request.config_dict[CONFIG]
+    person = current_user(request) or pending_user(request)
+    now = config.clock()
+    async with config.db.read() as tx:
+        account = await users.by_id(tx, person.id)
+    step = None
+    if account.totp_secret is not None and config.unseal is not None:
+        step = second_factor.accepted_step(config.unseal(account.totp_secret), code, now,
+                                           account.totp_last_step)
+    async with config.db.transaction() as tx:
+        if step is not None and await users.use_totp_step(tx, account.id, step):
+            return True
+        await users.record_failure(tx, [_account_key(account.email),
+                                        f"address:{_address(request)}"], now)
+    return False
+
+
+async def verify_code(request: web.Request, code: str) -> web.StreamResponse | None:
+    """Checks the code of a session awaiting it and, when right, replaces the session with a
+    fully signed-in one (a new token); None when the code is refused."""
+    config = request.config_dict[CONFIG]
+    person = pending_user(request)
+    right = await second_factor_code(request, code)
+    now = config.clock()
+    async with config.db.transaction() as tx:
+        if not right:
+            audit.record(tx, actor=person.actor, action="login.code_failed", at=now)
+            return None
+        await users.close_session(tx, request.cookies.get(COOKIE, ""))
+        token = secrets.token_urlsafe(32)
+        await users.open_session(tx, token=token, user_id=person.id,
+                                 csrf_token=secrets.token_urlsafe(32), at=now)
+        audit.record(tx, actor=person.actor, action="login.succeeded",
+                     details={"second_factor": True}, at=now)
+    response = see_other(_safe_next(request.query.get("suite")))
+    _set_cookie(request, response, COOKIE, token)
     return response
 
 
@@ -275,7 +356,7 @@ def _safe_next(target: str | None) -> str:
 async def sign_out(request: web.Request) -> web.StreamResponse:
     """Closes the session server-side and clears the cookie."""
     config = request.config_dict[CONFIG]
-    user = current_user(request)
+    user = current_user(request) or pending_user(request)
     token = request.cookies.get(COOKIE)
     async with config.db.transaction() as tx:
         if token:

@@ -42,6 +42,12 @@ class AdminConfig:
     sms_segment_price_eur: float = 0.08
     # Reverse proxies whose X-Forwarded-For is believed (sign-in throttling per address).
     trusted_proxies: frozenset[str] = frozenset()
+    # Second factor (TOTP): "optional", or "required" for officials and admins.
+    second_factor: str = "optional"
+    # Encrypts and decrypts second-factor secrets at rest (keys from the secret key);
+    # without them, nobody can turn the second factor on.
+    seal: Callable[[str], str] | None = None
+    unseal: Callable[[str], str] | None = None
 
 
 CONFIG = web.AppKey("admin_config", AdminConfig)

@@ -217,7 +217,10 @@ def admin_config(relais: Relais) -> AdminConfig:
                        invite_card=card, new_invite_code=cards.new_code,
                        sms_segments=lambda text: gsm7.segments(gsm7.normalise(text)).count,
                        sms_segment_price_eur=settings.sms_price_eur,
-                       trusted_proxies=settings.trusted_proxies)
+                       trusted_proxies=settings.trusted_proxies,
+                       second_factor=settings.admin_second_factor,
+                       seal=relais.vault.seal_secret,
+                       unseal=relais.vault.open_secret)
 
 
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:

@@ -524,7 +524,8 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _user_commands(commands) -> None:
-    """Adds `relais user add|disable|enable|password|list`: accounts of the admin view."""
+    """Adds `relais user add|disable|enable|password|reset-2fa|list`: accounts of the admin
+    view."""
     user = commands.add_parser("user", help="comptes de la vue d'administration").add_subparsers(
         title="actions", metavar="ACTION")
     add = user.add_parser("add", help="créer un compte ; le mot de passe est demandé deux fois "
@@ -540,7 +541,10 @@ def _user_commands(commands) -> None:
             ("disable", _user_disable, "désactiver un compte et fermer ses sessions"),
             ("enable", _user_enable, "réactiver un compte désactivé"),
             ("password", _user_password, "remplacer le mot de passe d'un compte et fermer "
-                                         "toutes ses sessions")):
+                                         "toutes ses sessions"),
+            ("reset-2fa", _user_reset_second_factor, "désactiver la double authentification "
+                                                     "d'un compte (téléphone perdu) et fermer "
+                                                     "ses sessions")):
         action = user.add_parser(name, help=text)
         action.add_argument("email", metavar="EMAIL", help="adresse e-mail du compte")
         action.set_defaults(run=run)
@@ -669,6 +673,27 @@ def _user_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_reset_second_factor(args: argparse.Namespace) -> int:
+    from bot.processor import utcnow
+    from storage import audit, users
+
+    async def run() -> tuple[str, bool]:
+        async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
+            account = await _account(tx, args.email)
+            had = account.totp_secret is not None
+            now = utcnow()
+            await users.set_totp(tx, account.id, None, None)
+            await users.close_sessions(tx, account.id)
+            audit.record(tx, actor="cli", action="user.2fa_reset", target=str(account.id),
+                         details={"email": account.email, "was_enabled": had}, at=now)
+            return account.email, had
+
+    email, had = asyncio.run(run())
+    print(f"double authentification de {email} "
+          f"{'désactivée' if had else 'déjà inactive'} ; ses sessions sont fermées")
+    return 0
+
+
 def _user_list(_args: argparse.Namespace) -> int:
     from storage import invites, users
 
@@ -681,8 +706,9 @@ def _user_list(_args: argparse.Namespace) -> int:
     print(f"{len(found)} compte(s)")
     for user, association in found:
         state = f"désactivé le {user.disabled_at:%Y-%m-%d}" if user.disabled_at else "actif"
+        factor = "2FA activée" if user.totp_secret else "sans 2FA"
         print(f"{user.email}  {user.role}"
-              f"{'  ' + association if association else ''}  {state}")
+              f"{'  ' + association if association else ''}  {state}  {factor}")
     return 0
 
 

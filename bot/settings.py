@@ -46,6 +46,7 @@ class Settings:
     models_dir: Path = Path("models")
     sms_price_eur: float = 0.08  # per segment, for the feedback cost estimate
     trusted_proxies: frozenset[str] = frozenset()  # whose X-Forwarded-For is believed
+    admin_second_factor: str = "optional"  # or "required" for officials and admins
 
     @property
     def production(self) -> bool:
@@ -107,6 +108,9 @@ class Settings:
         intake = get("RELAIS_INTAKE") or "database"
         if intake not in ("database", "journal"):
             raise SettingsError("RELAIS_INTAKE doit valoir database ou journal")
+        second_factor = get("RELAIS_ADMIN_2FA") or "optional"
+        if second_factor not in ("optional", "required"):
+            raise SettingsError("RELAIS_ADMIN_2FA doit valoir optional ou required")
         return cls(
             env=mode,
             database_url=get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
@@ -131,6 +135,7 @@ class Settings:
             sms_price_eur=sms_price,
             trusted_proxies=frozenset(
                 p.strip() for p in (get("RELAIS_TRUSTED_PROXIES") or "").split(",") if p.strip()),
+            admin_second_factor=second_factor,
         )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -326,6 +327,10 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(Text)  # argon2id
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     disabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Second factor (RFC 6238): the base32 secret, encrypted with the secret key; and the last
+    # 30-second step whose code was accepted, so that no code opens a session twice.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class AdminSession(Base):
@@ -339,6 +344,11 @@ class AdminSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     last_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+    # The password was right, the second factor's code is still awaited: opens nothing else.
+    second_factor_pending: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                        server_default=false())
+    # A secret being enrolled (encrypted), until a code from it confirms it.
+    totp_candidate: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginFailure(Base):

@@ -84,10 +84,44 @@ async def set_disabled(tx: AsyncSession, user_id: int, at: datetime | None) -> N
 
 
 async def open_session(tx: AsyncSession, *, token: str, user_id: int, csrf_token: str,
-                       at: datetime) -> None:
-    """Records a new signed-in browser."""
+                       at: datetime, second_factor_pending: bool = False) -> None:
+    """Records a new signed-in browser (half signed in while its second factor is pending)."""
     tx.add(AdminSession(token_hash=token_hash(token), user_id=user_id, csrf_token=csrf_token,
-                        created_at=at, last_seen_at=at))
+                        created_at=at, last_seen_at=at,
+                        second_factor_pending=second_factor_pending))
+
+
+async def close_sessions(tx: AsyncSession, user_id: int, keep: str | None = None) -> None:
+    """Signs an account out everywhere, except the browser of token `keep` when given."""
+    query = delete(AdminSession).where(AdminSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(AdminSession.token_hash != token_hash(keep))
+    await tx.execute(query)
+
+
+async def set_totp_candidate(tx: AsyncSession, token: str, sealed_secret: str | None) -> None:
+    """Keeps (or forgets, with None) the encrypted secret a session is enrolling."""
+    await tx.execute(update(AdminSession).where(AdminSession.token_hash == token_hash(token))
+                     .values(totp_candidate=sealed_secret))
+
+
+async def set_totp(tx: AsyncSession, user_id: int, sealed_secret: str | None,
+                   last_step: int | None) -> None:
+    """Turns an account's second factor on (an encrypted secret and the step of the code that
+    confirmed it) or off (None, None)."""
+    await tx.execute(update(AdminUser).where(AdminUser.id == user_id)
+                     .values(totp_secret=sealed_secret, totp_last_step=last_step))
+
+
+async def use_totp_step(tx: AsyncSession, user_id: int, step: int) -> bool:
+    """Records that the code of a time step was used; False when this step or a later one
+    already was (a replayed code). One statement, so two requests cannot both win."""
+    result = await tx.execute(
+        update(AdminUser).where(AdminUser.id == user_id, AdminUser.totp_secret.is_not(None),
+                                (AdminUser.totp_last_step.is_(None))
+                                | (AdminUser.totp_last_step < step))
+        .values(totp_last_step=step))
+    return result.rowcount == 1
 
 
 async def session_of(tx: AsyncSession, token: str) -> tuple[AdminSession, AdminUser] | None:

@@ -23,6 +23,8 @@ class Vault:
         secret = secret_key.encode("utf-8")
         self._pseudonym_key = _derive(secret, b"relais/pseudonym/v1")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"relais/identity/v1")))
+        self._secrets = Fernet(base64.urlsafe_b64encode(
+            _derive(secret, b"relais/admin-secret/v1")))
 
     def pseudonym(self, channel: str, address: str) -> str:
         """Returns the stable keyed pseudonym (HMAC-SHA256, hex) of a channel address."""
@@ -35,7 +37,19 @@ class Vault:
 
     def open(self, ciphertext: str) -> str:
         """Decrypts an address; raises ValueError when the key does not match."""
-        try:
-            return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
-        except InvalidToken as error:
-            raise ValueError("address cannot be decrypted with this secret key") from error
+        return _decrypt(self._fernet, ciphertext)
+
+    def seal_secret(self, secret: str) -> str:
+        """Encrypts an admin account's secret (its TOTP key), under a key of its own."""
+        return self._secrets.encrypt(secret.encode("utf-8")).decode("ascii")
+
+    def open_secret(self, ciphertext: str) -> str:
+        """Decrypts an admin account's secret; raises ValueError when the key does not match."""
+        return _decrypt(self._secrets, ciphertext)
+
+
+def _decrypt(fernet: Fernet, ciphertext: str) -> str:
+    try:
+        return fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
+    except InvalidToken as error:
+        raise ValueError("cannot be decrypted with this secret key") from error

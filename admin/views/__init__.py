@@ -13,10 +13,12 @@ from admin.views import (
     questions,
     representativeness,
     review,
+    second_factor,
     users,
 )
 
 ROUTE_TABLES = [home.routes, account.routes, users.routes, journal.routes]
+ROUTE_TABLES += [second_factor.routes]
 ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.routes]
 ROUTE_TABLES += [review.routes, exports.routes, indicators.routes, bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]

@@ -476,7 +476,10 @@ async def as_only(web, db, role: str, association_id: int | None) -> str:
                                .where(AdminSession.user_id == account.id))
 
 
-OPEN = {("GET", "/connexion"), ("POST", "/connexion"), ("POST", "/deconnexion")}
+# Open without a role: signing in and out, and the second factor's code form, which serves
+# only a session whose password was right (auth.sessions sends it nowhere else).
+OPEN = {("GET", "/connexion"), ("POST", "/connexion"), ("POST", "/deconnexion"),
+        ("GET", "/verification"), ("POST", "/verification")}
 
 
 async def test_every_route_requires_a_role(db):

@@ -27,3 +27,14 @@ def test_addresses_are_sealed_and_opened_only_with_the_same_key():
 def test_short_keys_are_refused():
     with pytest.raises(ValueError):
         Vault("short")
+
+
+def test_admin_secrets_have_a_key_of_their_own():
+    vault = Vault(KEY)
+    sealed = vault.seal_secret("JBSWY3DPEHPK3PXP")
+    assert "JBSWY3DPEHPK3PXP" not in sealed
+    assert vault.open_secret(sealed) == "JBSWY3DPEHPK3PXP"
+    with pytest.raises(ValueError):
+        vault.open(sealed)  # the address key cannot read it, nor the other way round
+    with pytest.raises(ValueError):
+        vault.open_secret(vault.seal("+33612345678"))
