@@ -6,6 +6,7 @@ from aiohttp import web
 
 from admin import auth, pages
 from admin.config import CONFIG, AdminConfig
+from admin.consultations import PARIS
 from admin.views import ROUTE_TABLES
 
 STATIC = __file__.rsplit("/", 1)[0] + "/static"
@@ -51,20 +52,18 @@ def _percent(value: float | None) -> str:
 
 def _date(value) -> str:
     """Formats a date as dd/mm/yyyy in Paris time."""
-    from zoneinfo import ZoneInfo
     if value is None:
         return "—"
     if hasattr(value, "astimezone"):
-        value = value.astimezone(ZoneInfo("Europe/Paris"))
+        value = value.astimezone(PARIS)
     return value.strftime("%d/%m/%Y")
 
 
 def _datetime(value) -> str:
     """Formats a time as dd/mm/yyyy hh:mm in Paris time."""
-    from zoneinfo import ZoneInfo
     if value is None:
         return "—"
-    return value.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
+    return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 def _counted(value: int | None, singular: str, plural: str | None = None) -> str:

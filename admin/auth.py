@@ -27,7 +27,8 @@ ACCOUNT_LIMITS = ((5, timedelta(minutes=1)), (100, timedelta(hours=1)))
 ADDRESS_LIMITS = ((30, timedelta(minutes=1)), (300, timedelta(hours=1)))
 KEEP_FAILURES = max(window for _limit, window in ACCOUNT_LIMITS + ADDRESS_LIMITS)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-OPEN_PATHS = ("/admin/connexion", "/admin/static/")  # served whatever the cookie
+STATIC_PATH = "/admin/static/"
+OPEN_PATHS = ("/admin/connexion", STATIC_PATH)  # served whatever the cookie
 VERIFY_PATH = "/admin/verification"  # where the second factor's code is typed
 ENROL_PATH = "/admin/double-authentification"
 PENDING_PATHS = (VERIFY_PATH, "/admin/deconnexion")  # all a half-signed-in session opens
@@ -94,6 +95,8 @@ def _next(request: web.Request) -> str:
 async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Finds the session of the cookie, enforces the idle and absolute timeouts, and checks
     the CSRF token of every state-changing request."""
+    if request.path.startswith(STATIC_PATH):
+        return await handler(request)  # public files: no session to read, cacheable
     config = request.config_dict[CONFIG]
     token = request.cookies.get(COOKIE)
     expired = False

@@ -1,6 +1,7 @@
 """Consultations as the admin view reads them: their questions and themes, from storage."""
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -9,7 +10,9 @@ from storage import catalog
 
 DEPARTEMENTS = {"02": "Aisne", "59": "Nord", "60": "Oise", "62": "Pas-de-Calais",
                 "80": "Somme", "hors_region": "Hors région"}
+REGION = tuple(code for code in DEPARTEMENTS if code != "hors_region")
 CHANNELS = {"telegram": "Telegram", "sms": "SMS", "web": "Web"}
+PARIS = ZoneInfo("Europe/Paris")  # dates are read and shown in the Region's time
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,13 @@ class Consultation:
     questions: tuple[Question, ...]
     themes: dict[str, str]  # theme id → label, in order
     keyword: str | None
+
+    def age_bands(self) -> dict[str, str]:
+        """Returns the age bands its age question offers (value → label), or none."""
+        for question in self.questions:
+            if question.purpose == "age_band":
+                return dict(question.choices)
+        return {}
 
     def question(self, question_id: str) -> Question:
         """Returns a question; raises 404 when there is none with this id."""

@@ -12,16 +12,14 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from admin import indicators
-from admin.consultations import CHANNELS, DEPARTEMENTS, Consultation
-from storage import answer_queries
+from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, Consultation
+from storage import answer_queries, stats
 from storage import indicators as queries
 from storage.answer_queries import AnswerFilter
 from storage.database import Database
 
-PARIS = ZoneInfo("Europe/Paris")
 WHATS = ("reponses", "themes", "indicateurs")
 FORMATS = ("csv", "json")
 SEPARATORS = {"virgule": ",", "point-virgule": ";"}
@@ -121,7 +119,7 @@ class Export:
     async def _answers(self) -> AsyncIterator[dict]:
         questions = {q.id: q for q in self.consultation.questions}
         async with self.db.read() as tx:
-            names = await queries.association_names(tx)
+            names = await stats.association_names(tx)
             async for row in answer_queries.stream(tx, self.answers):
                 question = questions.get(row.question_id)
                 yield {

@@ -2,15 +2,13 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from multidict import MultiMapping
 
-from admin.consultations import CHANNELS, DEPARTEMENTS, Consultation
+from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, Consultation
 from storage.answer_queries import AnswerFilter
 
-PARIS = ZoneInfo("Europe/Paris")
 KEYS = ("theme", "territoire", "association", "canal", "du", "au", "confiance_min",
         "confiance_max")
 

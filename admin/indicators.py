@@ -5,12 +5,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from admin.consultations import DEPARTEMENTS, Consultation
+from admin.consultations import DEPARTEMENTS, REGION, Consultation
 from storage import indicators as queries
-from storage import review
+from storage import review, stats
 from storage.database import Database
 
-REGION = ("02", "59", "60", "62", "80")
 COMPLETED, STOPPED = "completed", "stopped"
 
 
@@ -84,7 +83,7 @@ async def compute(db: Database, consultation: Consultation) -> Report:
     classified = [q.id for q in consultation.questions if q.classify]
     async with db.read() as tx:
         groups = await queries.participation(tx, consultation.id)
-        names = await queries.association_names(tx)
+        names = await stats.association_names(tx)
         themes = await queries.theme_totals(tx, consultation.id, classified)
         first_answer, last_answer = await queries.answer_span(
             tx, consultation.id, [q.id for q in consultation.questions])
@@ -116,7 +115,7 @@ async def compute(db: Database, consultation: Consultation) -> Report:
     covered = {theme for theme, n in themes.items() if n and theme in consultation.themes}
     first_sent = feedback[0].sent_at if feedback else None
     delay = first_sent - last_answer if first_sent and last_answer else None
-    age_labels = _age_labels(consultation)
+    age_labels = consultation.age_bands()
     agreement = agree([(pair[0][1], pair[1][1]) for pair in readings.values() if len(pair) > 1])
     region_counts = {code: territories.get(code, 0) for code in REGION}
 
@@ -232,9 +231,3 @@ def _rank(band: str | None, labels: dict[str, str]) -> tuple[int, str]:
         return len(order) + 1, ""
     return (order.index(band), "") if band in order else (len(order), band)
 
-
-def _age_labels(consultation: Consultation) -> dict[str, str]:
-    for question in consultation.questions:
-        if question.purpose == "age_band":
-            return dict(question.choices)
-    return {}

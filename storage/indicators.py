@@ -1,17 +1,15 @@
 """Grouped counts behind a consultation's indicators, its exports and its bilan."""
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.answer_queries import AnswerFilter
 from storage.outbox import SENT
 from storage.tables import (
     Answer,
-    Association,
     ConsultationSession,
     FeedbackMessage,
     OutboxMessage,
@@ -51,11 +49,6 @@ async def participation(tx: AsyncSession, consultation_id: str) -> list[Particip
     return [Participation(*row) for row in rows]
 
 
-async def association_names(tx: AsyncSession) -> dict[int, str]:
-    """Returns every association's name by id."""
-    return dict((await tx.execute(select(Association.id, Association.name))).all())
-
-
 async def theme_totals(tx: AsyncSession, consultation_id: str,
                        question_ids: list[str]) -> dict[str, int]:
     """Counts the themed answers of some questions per theme (an index-only scan)."""
@@ -75,19 +68,6 @@ async def theme_counts(tx: AsyncSession, answers: AnswerFilter) -> list[tuple[st
         .group_by(Answer.question_id, Answer.theme)
         .order_by(Answer.question_id, func.count().desc(), Answer.theme))
     return [tuple(row) for row in rows]
-
-
-async def value_counts(tx: AsyncSession, consultation_id: str,
-                       question_id: str) -> list[tuple[object, int]]:
-    """Counts the valid answers to a closed question per stored value (lists kept whole)."""
-    # JSON has no equality on PostgreSQL: grouped as text, which one serializer wrote.
-    as_text = cast(Answer.value, Text)
-    rows = await tx.execute(
-        select(as_text, func.count())
-        .where(Answer.consultation_id == consultation_id, Answer.question_id == question_id,
-               Answer.valid.is_(True))
-        .group_by(as_text))
-    return [(json.loads(text) if text is not None else None, n) for text, n in rows]
 
 
 async def answer_span(tx: AsyncSession, consultation_id: str,

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from storage.tables import Answer, AnswerLabel, ThemeModel, ThemeSummary
 
@@ -18,17 +17,6 @@ class Waiting:
 
     answer_id: int
     text: str
-
-
-@dataclass(frozen=True)
-class ToReview:
-    """An answer the model is unsure about, for an official to confirm or correct."""
-
-    answer_id: int
-    question_id: str
-    text: str
-    theme: str
-    score: float
 
 
 async def register_model(tx: AsyncSession, *, version: str, consultation_id: str, path: str,
@@ -110,24 +98,6 @@ async def training_rows(tx: AsyncSession, consultation_id: str) -> list[tuple[st
         if answer_id not in taught or source == OFFICIAL:
             taught[answer_id] = (text, theme, source)
     return [(text, theme) for text, theme, _ in taught.values()]
-
-
-async def review_queue(tx: AsyncSession, consultation_id: str, model_version: str,
-                       threshold: float, doubtful: str = "autre",
-                       limit: int = 50) -> list[ToReview]:
-    """Answers the model is least sure of (or put in `doubtful`), not yet seen by an official,
-    least sure first: their corrections teach the next model the most."""
-    reviewed = exists().where(AnswerLabel.answer_id == Answer.id, AnswerLabel.source == OFFICIAL)
-    model = aliased(AnswerLabel)
-    rows = await tx.execute(
-        select(Answer.id, Answer.question_id, func.coalesce(Answer.redacted_text, ""),
-               model.theme, model.score)
-        .join(model, and_(model.answer_id == Answer.id, model.source == MODEL,
-                          model.model_version == model_version))
-        .where(Answer.consultation_id == consultation_id, ~reviewed,
-               (model.score < threshold) | (model.theme == doubtful))
-        .order_by(model.score, Answer.id).limit(limit))
-    return [ToReview(*row) for row in rows]
 
 
 async def set_redacted(tx: AsyncSession, redacted: list[tuple[int, str]]) -> None:

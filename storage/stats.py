@@ -139,13 +139,15 @@ def _groups(tallies: dict, names: dict) -> list[Group]:
     return sorted(found, key=lambda g: (g.key is None, -g.tally.sessions, str(g.key)))
 
 
-async def association_names(tx: AsyncSession, ids: list[int]) -> dict[int, str]:
-    """Returns the names of some associations."""
-    if not ids:
+async def association_names(tx: AsyncSession,
+                            ids: list[int] | None = None) -> dict[int, str]:
+    """Returns the names of some associations by id, or of all of them."""
+    if ids is not None and not ids:
         return {}
-    rows = await tx.execute(select(Association.id, Association.name)
-                            .where(Association.id.in_(ids)))
-    return dict(rows.all())
+    statement = select(Association.id, Association.name)
+    if ids is not None:
+        statement = statement.where(Association.id.in_(ids))
+    return dict((await tx.execute(statement)).all())
 
 
 def _hour(column, dialect: str):

@@ -2,21 +2,19 @@
 
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from admin import auth, indicators
-from admin.consultations import Consultation, Question, get
+from admin.consultations import PARIS, Consultation, Question, get
 from admin.pages import config, record, render
 from storage import indicators as queries
-from storage import labels
+from storage import labels, stats
 from storage.answer_queries import AnswerFilter
 
 routes = web.RouteTableDef()
 
-PARIS = ZoneInfo("Europe/Paris")
 QUOTES = 3
 INLINE = re.compile(r"([\\`*_\[\]<>&|~!#])")
 LEADING = re.compile(r"^(\d+)([.)])|^([+\-=])")
@@ -55,7 +53,7 @@ async def gather(request: web.Request, consultation: Consultation) -> dict:
     async with db.read() as tx:
         counts = await queries.theme_counts(tx, AnswerFilter(consultation.id))
         summaries = await labels.summaries_of(tx, consultation.id)
-        closed = {q.id: await queries.value_counts(tx, consultation.id, q.id)
+        closed = {q.id: await stats.choice_counts(tx, AnswerFilter(consultation.id, q.id))
                   for q in consultation.questions if q.closed}
         feedback = await queries.sent_feedback(tx, consultation.id)
     quotes = {(s.question_id, s.theme): list(s.examples or [])[:QUOTES] for s in summaries}
@@ -72,17 +70,10 @@ async def gather(request: web.Request, consultation: Consultation) -> dict:
             "feedback": feedback, "now": config(request).clock()}
 
 
-def _closed(question: Question, counts: list[tuple[object, int]]) -> ClosedQuestion:
-    per_choice = dict.fromkeys(question.choices, 0)
-    respondents = 0
-    for value, n in counts:
-        if value is None:
-            continue
-        respondents += n
-        for item in value if isinstance(value, list) else [value]:
-            key = str(item).lower() if isinstance(item, bool) else str(item)
-            per_choice[key] = per_choice.get(key, 0) + n
-    return ClosedQuestion(question, respondents,
+def _closed(question: Question, found: stats.ChoiceCounts) -> ClosedQuestion:
+    # Every choice in the file's order, then values the file no longer lists.
+    per_choice = dict.fromkeys(question.choices, 0) | found.counts
+    return ClosedQuestion(question, found.respondents,
                           [(question.choices.get(k, k), n) for k, n in per_choice.items()])
 
 

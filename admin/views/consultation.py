@@ -1,17 +1,15 @@
 """The overview of a consultation: who took part, how far they went, where and when."""
 
 import asyncio
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from admin import auth, charts
-from admin.consultations import CHANNELS, DEPARTEMENTS, get
+from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, get
 from admin.pages import config, render
 from storage import stats
 
 routes = web.RouteTableDef()
-PARIS = ZoneInfo("Europe/Paris")
 PERIODS = {"jour": False, "semaine": True}
 
 

@@ -9,14 +9,13 @@ import yaml
 from aiohttp import web
 
 from admin import auth, charts
-from admin.consultations import DEPARTEMENTS, Consultation, get
+from admin.consultations import DEPARTEMENTS, REGION, get
 from admin.pages import config, render
 from storage import stats
 
 routes = web.RouteTableDef()
 POPULATION = Path(__file__).parents[1] / "data" / "population.yaml"
 UNDER, OVER = 0.8, 1.25  # a ratio outside these bounds is flagged
-REGION = ("02", "59", "60", "62", "80")
 
 
 @cache
@@ -68,14 +67,6 @@ def compare(counts: dict[str, int], labels: dict[str, str],
             for key, label in labels.items()]
 
 
-def age_labels(consultation: Consultation) -> dict[str, str]:
-    """Returns the age bands of the consultation (value → label), from its age question."""
-    for question in consultation.questions:
-        if question.purpose == "age_band":
-            return dict(question.choices)
-    return {}
-
-
 @routes.get("/consultations/{consultation}/representativite")
 @auth.requires("official")
 async def representativeness(request: web.Request) -> web.StreamResponse:
@@ -91,7 +82,7 @@ async def representativeness(request: web.Request) -> web.StreamResponse:
         by_age[age] = by_age.get(age, 0) + n
     territories = compare(by_territory, {code: DEPARTEMENTS[code] for code in REGION},
                           figures["departements"]["population"])
-    ages = age_labels(consultation)
+    ages = consultation.age_bands()
     age_lines = compare(by_age, ages, figures.get("age_bands") or {})
     return render(request, "representativite.html", {
         "consultation": consultation, "tab": "representativite", "figures": figures,

@@ -1,7 +1,7 @@
 """Fixtures of the admin view: an application without background loops, accounts, sign-in."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,26 @@ from storage import invites, users
 
 PASSWORD = "une phrase de passe assez longue"
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = NOW):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(relais) -> Clock:
+    """Makes the application's time the test's (the admin reads relais.clock at each call)."""
+    relais.clock = Clock()
+    return relais.clock
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ throttling, the required mode, turning it off, the operator's reset, and the aud
 import html
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -16,32 +16,12 @@ from bot.app import build, create_web_app
 from bot.settings import Settings, SettingsError
 from storage import audit, users
 from storage.tables import AdminSession, Base
-from tests.admin.conftest import NOW, PASSWORD, add_user, csrf_of, form_token
+from tests.admin.conftest import PASSWORD, Clock, add_user, csrf_of, form_token
 from tests.admin.test_users import relais as run_relais
 
 EMAIL = "elue@region.example.fr"
 ENROL = "/admin/double-authentification"
 VERIFY = "/admin/verification"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime = NOW):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(relais) -> Clock:
-    """Makes the application's time the test's (codes are checked against it)."""
-    relais.clock = Clock()
-    return relais.clock
 
 
 def code(secret: str, clock: Clock, steps: int = 0) -> str:

@@ -3,7 +3,7 @@ audit, and the access rules of every route."""
 
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from aiohttp import web as aioweb
@@ -23,26 +23,6 @@ from tests.conftest import SECRET
 
 EMAIL = "elue@region.example.fr"
 WRONG = "pas le bon mot de passe"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime = NOW):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(relais) -> Clock:
-    """Makes the application's time the test's (the admin reads relais.clock at each call)."""
-    relais.clock = Clock()
-    return relais.clock
 
 
 async def post_sign_in(client, email: str, password: str = PASSWORD, suite: str | None = None,
@@ -538,3 +518,12 @@ async def test_each_role_is_refused_what_is_not_its_own(web, db, matrix, associa
     async with db.read() as tx:  # none of the refused requests changed an account
         assert await tx.scalar(select(func.count()).select_from(AdminUser)
                                .where(AdminUser.disabled_at.is_not(None))) == 0
+
+
+async def test_static_files_are_served_without_reading_a_session(web, db):
+    web.session.cookie_jar.update_cookies({"relais_admin": "perime"},
+                                          URL(str(web.make_url("/admin/"))))
+    response = await web.get("/admin/static/admin.css")
+    assert response.status == 200
+    assert response.headers.get("Cache-Control") != "no-store"  # a stylesheet may be cached
+    assert "relais_admin" not in response.cookies  # a stale cookie is left for pages to clear

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.themes import train_consultation
-from storage import labels
+from storage import labels, review
 from storage.tables import Answer, AnswerLabel, ThemeModel
 from tests.bot.conversation import say
 
@@ -62,22 +62,22 @@ async def test_a_new_model_reclassifies_and_officials_labels_train_it(relais, tm
 
 
 async def test_the_review_queue_puts_the_least_sure_first_and_skips_reviewed(relais, tmp_path):
-    classifier = await train_consultation(relais.db, relais.flows["mobilite"], tmp_path,
-                                          lambda _: None)
+    await train_consultation(relais.db, relais.flows["mobilite"], tmp_path, lambda _: None)
+    themes = [theme.id for theme in relais.flows["mobilite"].themes]
     for number, text in enumerate(["Le TER est trop cher", "euh je sais pas trop",
                                    "Pas de bus dans mon village"]):
         await say(relais, *MOBILITE_TO_PROBLEM, text, address=f"p{number}",
                   consultation="mobilite")
     await relais.classification.run_once()
     async with relais.db.read() as tx:
-        queue = await labels.review_queue(tx, "mobilite", classifier.version, threshold=1.01)
+        queue = await review.queue(tx, "mobilite", ["probleme"], themes, "agent")
     scores = [item.score for item in queue]
     assert len(queue) == 3 and scores == sorted(scores)
     async with relais.db.transaction() as tx:
         await labels.record_person_label(tx, queue[0].answer_id, "autre", labels.OFFICIAL,
                                          "agent", datetime.now(UTC))
     async with relais.db.read() as tx:
-        after = await labels.review_queue(tx, "mobilite", classifier.version, threshold=1.01)
+        after = await review.queue(tx, "mobilite", ["probleme"], themes, "agent")
     assert [item.answer_id for item in after] == [item.answer_id for item in queue[1:]]
 
 
