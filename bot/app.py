@@ -205,12 +205,7 @@ def admin_config(relais: Relais) -> AdminConfig:
     def card(association: str, title: str, code: str) -> InviteCard:
         username = relais.telegram.username if relais.telegram is not None else None
         number = cards.receiving_number(settings.twilio_from) if relais.sms else None
-        link = cards.deep_link(username, code) if username else None
-        return InviteCard(
-            telegram_link=link,
-            sms_instruction=cards.sms_instruction(code, number) if number else None,
-            qr_content=link or (cards.sms_qr_content(code, number) if number else None),
-            text=cards.invitation_text(association, title, code, username, number))
+        return cards.card(association, title, code, username, number)
 
     return AdminConfig(db=relais.db, production=settings.production,
                        clock=lambda: relais.clock(),

@@ -369,6 +369,8 @@ def _association_add(args: argparse.Namespace) -> int:
 
 def _invite_create(args: argparse.Namespace) -> int:
     from bot import invites as cards
+    from bot.processor import utcnow
+    from storage import invites
 
     settings = Settings.from_env()
     username = _bot_username(settings)  # asked before the transaction: no lock held meanwhile
@@ -381,41 +383,30 @@ def _invite_create(args: argparse.Namespace) -> int:
             if flow is None:
                 raise ValueError(f"consultation inconnue « {args.consultation.strip()} » "
                                  f"(connues : {', '.join(sorted(relais.flows))})")
-            invite = await _new_invite(tx, association.id, flow.id)
-            link = cards.deep_link(username, invite.code) if username else None
-            content = link or (cards.sms_qr_content(invite.code, number) if number else None)
+            try:
+                invite = await invites.draw_invite(tx, association.id, flow.id, cards.new_code,
+                                                   utcnow())
+            except invites.CodeTaken as error:
+                raise ValueError(f"{error} : réessayez") from None
+            card = cards.card(association.name, flow.title, invite.code, username, number)
             # Written before the commit: an invite whose QR code failed is not kept.
-            qr = cards.write_qr(content, args.out, f"invitation-{invite.code}") if content else ()
-            return association.name, flow, invite.code, link, qr
+            qr = cards.write_qr(card.qr_content, args.out, f"invitation-{invite.code}") \
+                if card.qr_content else ()
+            return association.name, flow, invite.code, card, qr
 
-    name, flow, code, link, qr = asyncio.run(run())
+    name, flow, code, card, qr = asyncio.run(run())
     print(f"invitation {code} : {name}, consultation {flow.id} ({flow.title})")
     print(f"code : {code}")
-    print(f"lien Telegram : {link or 'aucun (nom du bot inconnu)'}")
-    print(f"SMS : {cards.sms_instruction(code, number) if number else 'aucun (pas de numéro)'}")
+    print(f"lien Telegram : {card.telegram_link or 'aucun (nom du bot inconnu)'}")
+    print(f"SMS : {card.sms_instruction or 'aucun (pas de numéro)'}")
     print(f"QR code : {' '.join(map(str, qr)) or 'aucun (ni lien Telegram ni numéro SMS)'}")
     print()
-    print(cards.invitation_text(name, flow.title, code, username, number))
+    print(card.text)
     if username is None and number is None:
         print("relais: attention : invitation inutilisable tant que TELEGRAM_BOT_USERNAME "
               "(ou TELEGRAM_BOT_TOKEN) ou TWILIO_FROM (un numéro de téléphone) n'est pas défini",
               file=sys.stderr)
     return 0
-
-
-async def _new_invite(tx, association_id: int, consultation_id: str):
-    """Stores an invite under a fresh random code, drawing again on the rare collision."""
-    from bot.invites import new_code
-    from bot.processor import utcnow
-    from storage import invites
-
-    for _attempt in range(10):
-        try:
-            return await invites.create_invite(tx, association_id, consultation_id, new_code(),
-                                               utcnow())
-        except invites.CodeTaken:
-            continue
-    raise ValueError("aucun code d'invitation libre en 10 essais : réessayez")
 
 
 def _invite_list(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ import phonenumbers
 import segno
 import telegram
 
+from admin.config import InviteCard
+
 # No 0/O, 1/I/L: a code read aloud or copied from paper cannot be mistyped into another one.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6  # 31^6 ≈ 890 million codes; a collision is rare and the caller draws again
@@ -78,6 +80,18 @@ def invitation_text(association_name: str, consultation_title: str, code: str,
             "selon votre opérateur." if sms_number or not bot_username else "C'est gratuit.")
     parts.append(f"{cost} Pour arrêter à tout moment, envoyez STOP.")
     return "\n\n".join(parts)
+
+
+def card(association_name: str, consultation_title: str, code: str,
+         bot_username: str | None, sms_number: str | None) -> InviteCard:
+    """Returns what an association hands out for an invite: link, SMS line, QR content, text."""
+    link = deep_link(bot_username, code) if bot_username else None
+    return InviteCard(
+        telegram_link=link,
+        sms_instruction=sms_instruction(code, sms_number) if sms_number else None,
+        qr_content=link or (sms_qr_content(code, sms_number) if sms_number else None),
+        text=invitation_text(association_name, consultation_title, code, bot_username,
+                             sms_number))
 
 
 def write_qr(content: str, directory: Path, stem: str) -> tuple[Path, Path]:

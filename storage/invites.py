@@ -1,5 +1,6 @@
 """Associations and the invite codes they hand out."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from storage import audit
 from storage.tables import Association, Consultation, Invite
 
 MAX_CODE_LENGTH = 16  # the width of invites.code
+DRAWS = 10  # codes drawn before giving up: a collision is already rare
 
 
 class CodeTaken(ValueError):
@@ -71,6 +73,18 @@ async def create_invite(tx: AsyncSession, association_id: int, consultation_id: 
                  at=at)
     await tx.flush()
     return invite
+
+
+async def draw_invite(tx: AsyncSession, association_id: int, consultation_id: str,
+                      draw: Callable[[], str], at: datetime, actor: str = "cli") -> Invite:
+    """Stores a new invite under a freshly drawn code, drawing again on the rare collision;
+    raises CodeTaken when every draw was taken."""
+    for _attempt in range(DRAWS):
+        try:
+            return await create_invite(tx, association_id, consultation_id, draw(), at, actor)
+        except CodeTaken:
+            continue
+    raise CodeTaken(f"aucun code d'invitation libre en {DRAWS} essais")
 
 
 async def invite_by_code(tx: AsyncSession, code: str) -> Invite | None:

@@ -14,7 +14,6 @@ from storage.tables import Association, Invite
 
 routes = web.RouteTableDef()
 
-CODE_ATTEMPTS = 10  # a fresh code collides rarely; drawing ten times in a row never happens
 _CODE = re.compile(r"[A-Z0-9]{1,16}")
 
 
@@ -71,16 +70,13 @@ async def create(request: web.Request) -> web.StreamResponse:
     async with settings.db.transaction() as tx:
         if await catalog.consultation(tx, consultation_id) is None:
             raise web.HTTPBadRequest(text="Choisissez une consultation publiée.")
-        for _attempt in range(CODE_ATTEMPTS):
-            try:
-                invite = await invites.create_invite(
-                    tx, association.id, consultation_id, settings.new_invite_code(),
-                    settings.clock(), actor=auth.current_user(request).actor)
-                break
-            except invites.CodeTaken:
-                continue
-        else:
-            raise web.HTTPServiceUnavailable(text="Aucun code d'invitation libre : réessayez.")
+        try:
+            invite = await invites.draw_invite(
+                tx, association.id, consultation_id, settings.new_invite_code,
+                settings.clock(), actor=auth.current_user(request).actor)
+        except invites.CodeTaken:
+            raise web.HTTPServiceUnavailable(
+                text="Aucun code d'invitation libre : réessayez.") from None
     return auth.see_other(f"/admin/associations/{association.id}?cree={invite.code}")
 
 

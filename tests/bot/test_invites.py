@@ -173,6 +173,19 @@ async def test_a_revoked_invite_is_not_found_and_its_code_stays_taken(relais, db
             await invites.create_invite(tx, association.id, "jeunesse", "K7M2QX", utcnow())
 
 
+async def test_a_drawn_code_that_is_taken_is_drawn_again_then_given_up(relais, db):
+    association, _invite = await add_with_invite(db)
+    draws = iter(["K7M2QX", "K7M2QX", "P4R8TW"])
+    async with db.transaction() as tx:
+        invite = await invites.draw_invite(tx, association.id, "jeunesse", lambda: next(draws),
+                                           utcnow())
+    assert invite.code == "P4R8TW"
+    with pytest.raises(invites.CodeTaken, match="10 essais"):
+        async with db.transaction() as tx:
+            await invites.draw_invite(tx, association.id, "jeunesse", lambda: "K7M2QX",
+                                      utcnow())
+
+
 async def test_invites_of_lists_an_association_s_invites_oldest_first(relais, db):
     association, _invite = await add_with_invite(db, "BBBBBB")
     async with db.transaction() as tx:
