@@ -1,6 +1,7 @@
 """Charts drawn on the server as inline SVG: no script, no style attribute, printable; each
 page shows the chart's data as a table right after it."""
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -8,6 +9,9 @@ from markupsafe import Markup, escape
 
 BAR = "#000091"  # the admin's blue: contrast above 7:1 on white
 SECOND = "#6a6af4"
+# A second series (e.g. the population beside the participants) differs in colour and in
+# pattern, so it stays apart in black and white and for colour-blind readers.
+OTHER = "#a94b00"  # contrast above 4.5:1 on white
 INK = "#1b1b1b"
 GRID = "#dddddd"
 LABEL_CHARS = 34
@@ -20,6 +24,7 @@ class Bar:
     label: str
     count: int
     share: float | None = None
+    series: int = 0  # 0: the main series, 1: the one compared with it (hatched)
 
 
 def _number(value: int) -> str:
@@ -42,27 +47,45 @@ def _open(width: int, height: int, title: str, description: str) -> list[str]:
             f"<title>{escape(title)}</title>", f"<desc>{escape(description)}</desc>"]
 
 
-def bars(title: str, items: Sequence[Bar], by_share: bool = False) -> Markup:
+def bars(title: str, items: Sequence[Bar], by_share: bool = False,
+         legend: tuple[str, str] | None = None) -> Markup:
     """Returns a horizontal bar chart with each bar's label, count and share; bars are as
-    long as their count, or as their share (to set small counts against large ones)."""
-    row, top, label_width, bar_width, width = 30, 8, 250, 300, 680
-    height = top * 2 + row * max(len(items), 1)
+    long as their count, or as their share (to set small counts against large ones). With a
+    legend, bars of series 1 are hatched in another colour and the legend names both."""
+    row, label_width, bar_width, width = 30, 250, 300, 680
+    top = 8 + (24 if legend else 0)
+    height = top + 8 + row * max(len(items), 1)
     sizes = [(item.share or 0) if by_share else item.count for item in items]
     largest = max(sizes, default=0) or 1
     summary = "; ".join(f"{item.label} : {_number(item.count)}"
                         + (f" ({_percent(item.share)})" if item.share is not None else "")
                         for item in items) or "aucune donnée"
     parts = _open(width, height, title, summary)
+    hatch = f"hachures-{zlib.crc32(title.encode()):08x}"  # one per chart on a page
+    if legend:
+        parts += [f'<defs><pattern id="{hatch}" width="6" height="6" '
+                  f'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+                  f'<rect width="6" height="6" fill="#ffffff"/>'
+                  f'<rect width="3" height="6" fill="{OTHER}"/></pattern></defs>',
+                  f'<rect x="{label_width}" y="6" width="14" height="14" fill="{BAR}"/>',
+                  f'<text x="{label_width + 20}" y="18" fill="{INK}" font-size="13">'
+                  f'{escape(legend[0])}</text>',
+                  f'<rect x="{label_width + 170}" y="6" width="14" height="14" '
+                  f'fill="url(#{hatch})" stroke="{OTHER}"/>',
+                  f'<text x="{label_width + 190}" y="18" fill="{INK}" font-size="13">'
+                  f'{escape(legend[1])}</text>']
     for index, (item, size) in enumerate(zip(items, sizes, strict=True)):
         y = top + index * row
         length = round(bar_width * size / largest)
         value = _number(item.count) + (f" · {_percent(item.share)}"
                                        if item.share is not None else "")
+        fill = f'fill="url(#{hatch})" stroke="{OTHER}"' if legend and item.series else \
+            f'fill="{BAR}"'
         parts += [
             f'<text x="{label_width - 8}" y="{y + 19}" text-anchor="end" fill="{INK}" '
             f'font-size="13">{escape(_short(item.label))}</text>',
             f'<rect x="{label_width}" y="{y + 5}" width="{max(length, 1)}" height="20" '
-            f'fill="{BAR}"/>',
+            f'{fill}/>',
             f'<text x="{label_width + length + 6}" y="{y + 19}" fill="{INK}" '
             f'font-size="13">{escape(value)}</text>']
     parts.append("</svg>")

@@ -11,7 +11,11 @@ from storage import catalog
 DEPARTEMENTS = {"02": "Aisne", "59": "Nord", "60": "Oise", "62": "Pas-de-Calais",
                 "80": "Somme", "hors_region": "Hors région"}
 REGION = tuple(code for code in DEPARTEMENTS if code != "hors_region")
-CHANNELS = {"telegram": "Telegram", "sms": "SMS", "web": "Web"}
+CHANNELS = {"telegram": "Telegram", "sms": "SMS", "web": "Simulateur web",
+            "terminal": "Terminal"}
+# Conversations there are trials by the team, not citizens: left out of every figure unless
+# an official asks for them.
+TRIAL_CHANNELS = ("web", "terminal")
 PARIS = ZoneInfo("Europe/Paris")  # dates are read and shown in the Region's time
 
 

@@ -6,11 +6,13 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiMapping
 
-from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, Consultation
+from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, TRIAL_CHANNELS, Consultation
 from storage.answer_queries import AnswerFilter
 
 KEYS = ("theme", "territoire", "association", "canal", "du", "au", "confiance_min",
-        "confiance_max")
+        "confiance_max", "essais", "ecartees")
+TRIALS = "essais"  # =1: count the trial conversations (simulator, terminal) too
+SET_ASIDE = "ecartees"  # =1: show the answers officials set aside too
 
 
 def parse(query: MultiMapping[str], consultation: Consultation,
@@ -39,7 +41,21 @@ def parse(query: MultiMapping[str], consultation: Consultation,
         consultation_id=consultation.id, question_id=question_id, themes=themes,
         territories=territories, association_ids=associations, channels=channels,
         since=_start_of(since), until=_start_of(until + timedelta(days=1)) if until else None,
-        min_score=min_score, max_score=max_score)
+        min_score=min_score, max_score=max_score, hidden_channels=hidden_channels(query),
+        with_set_aside=_switch(query, SET_ASIDE))
+
+
+def hidden_channels(query: MultiMapping[str]) -> tuple[str, ...]:
+    """Returns the channels whose conversations are left out of the figures: the trials,
+    unless the URL asks for them."""
+    return () if _switch(query, TRIALS) else TRIAL_CHANNELS
+
+
+def _switch(query: MultiMapping[str], key: str) -> bool:
+    value = query.get(key, "")
+    if value not in ("", "0", "1"):
+        raise web.HTTPBadRequest(text=f"« {key} » vaut 0 ou 1.")
+    return value == "1"
 
 
 def chosen(query: MultiMapping[str]) -> dict[str, list[str]]:

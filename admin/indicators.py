@@ -5,9 +5,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from admin.consultations import DEPARTEMENTS, REGION, Consultation
+from admin.consultations import DEPARTEMENTS, REGION, TRIAL_CHANNELS, Consultation
 from storage import indicators as queries
 from storage import review, stats
+from storage.answer_queries import AnswerFilter
 from storage.database import Database
 
 COMPLETED, STOPPED = "completed", "stopped"
@@ -78,13 +79,16 @@ ENTROPY_NOTE = ("entropie de Shannon normalisée : 1 = participants répartis à
                 "0 = tous dans la même catégorie")
 
 
-async def compute(db: Database, consultation: Consultation) -> Report:
-    """Computes a consultation's indicators from storage, a few grouped queries in all."""
+async def compute(db: Database, consultation: Consultation,
+                  hidden_channels: tuple[str, ...] = TRIAL_CHANNELS) -> Report:
+    """Computes a consultation's indicators from storage, a few grouped queries in all; the
+    trial conversations are left out unless `hidden_channels` is emptied."""
     classified = [q.id for q in consultation.questions if q.classify]
+    answers = AnswerFilter(consultation.id, hidden_channels=hidden_channels)
     async with db.read() as tx:
-        groups = await queries.participation(tx, consultation.id)
+        groups = await queries.participation(tx, consultation.id, hidden_channels)
         names = await stats.association_names(tx)
-        themes = await queries.theme_totals(tx, consultation.id, classified)
+        themes = await queries.theme_totals(tx, answers, classified)
         first_answer, last_answer = await queries.answer_span(
             tx, consultation.id, [q.id for q in consultation.questions])
         feedback = await queries.sent_feedback(tx, consultation.id)

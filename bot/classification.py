@@ -83,34 +83,44 @@ class Classification:
             if not todo:
                 continue
             # spaCy and numpy work in a thread, so webhooks keep being answered meanwhile.
-            found = await asyncio.to_thread(classifier.classify, [w.text for w in todo])
+            found = await asyncio.to_thread(classifier.themes_of, [w.text for w in todo])
             async with self.db.transaction() as tx:
                 await labels.record_model_labels(
-                    tx, [(w.answer_id, f.theme, f.score) for w, f in zip(todo, found,
-                                                                          strict=True)],
+                    tx, [(w.answer_id, [(f.theme, f.score) for f in themes])
+                         for w, themes in zip(todo, found, strict=True)],
                     row.version, self.clock())
             done += len(todo)
             changed.add(consultation_id)
-        for consultation_id in changed:
-            await self.summarise(consultation_id, active[consultation_id].version)
-        return done
+        async with self.db.read() as tx:
+            requested = await labels.summary_requests(tx)
+        for consultation_id in changed | set(requested):
+            model = active.get(consultation_id)
+            await self.summarise(consultation_id, model.version if model else "")
+            if consultation_id in requested:
+                async with self.db.transaction() as tx:
+                    await labels.clear_summary_request(tx, consultation_id,
+                                                       requested[consultation_id])
+        return done + len(requested)
 
     async def summarise(self, consultation_id: str, model_version: str) -> None:
-        """Recomputes a consultation's theme summaries from its redacted, labelled answers."""
+        """Recomputes a consultation's theme summaries from its redacted answers in each theme
+        that counts for them (answers set aside left out)."""
         async with self.db.read() as tx:
-            answers = await labels.labelled_answers(tx, consultation_id, model_version)
+            answers = await labels.labelled_answers(tx, consultation_id)
         groups: dict[tuple[str, str], list[labels.Labelled]] = {}
         for answer in answers:
             groups.setdefault((answer.question_id, answer.theme), []).append(answer)
-        if self._analyser is None:
+        if self._analyser is None and groups:
             self._analyser = await asyncio.to_thread(shared_analyser)
 
         def compute() -> dict:
             result = {}
             for key, group in groups.items():
+                # People's themes carry no score: they are the surest of all.
                 summary = summarise(self._analyser, [a.text for a in group],
-                                    [a.score for a in group])
-                result[key] = (len(group), summary.terms, summary.examples)
+                                    [1.0 if a.score is None else a.score for a in group])
+                result[key] = (len(group), summary.terms,
+                               [group[i].answer_id for i in summary.examples])
             return result
 
         summaries = await asyncio.to_thread(compute)
@@ -118,8 +128,9 @@ class Classification:
             await labels.save_summaries(tx, consultation_id, model_version, summaries,
                                         self.clock())
 
-    async def guess(self, consultation_id: str, text: str) -> str | None:
-        """Returns the theme the active model sees in one text, or None without a model."""
+    async def guess(self, consultation_id: str, text: str) -> tuple[str, ...]:
+        """Returns the themes the active model sees in one text, the likeliest first, or
+        nothing without a model."""
         now = time.monotonic()
         if now - self._active_read > ACTIVE_MODELS_TTL:  # not one query per message
             async with self.db.read() as tx:
@@ -128,9 +139,9 @@ class Classification:
         row = self._active.get(consultation_id)
         classifier = await self._classifier(row.path, row.version) if row else None
         if classifier is None:
-            return None
-        (label,) = await asyncio.to_thread(classifier.classify, [text])
-        return label.theme
+            return ()
+        (ranked,) = await asyncio.to_thread(classifier.rank, [text])
+        return tuple(label.theme for label in ranked)
 
     async def _classifier(self, path: str, version: str) -> Classifier | None:
         if version in self._loaded:

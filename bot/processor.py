@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 
 from bot import engine, referral
-from bot.engine import Flow, Inbound, Purpose, Session, Status
+from bot.engine import Flow, Inbound, Purpose, QuestionType, Session, Status
 from bot.engine.keywords import keyword_of
 from bot.engine.text import fold_words
 from bot.workers import drain_forever, wait_until
@@ -108,8 +108,9 @@ class Processor:
         self.wake = wake
         self.replies_queued = replies_queued
         self.answers_stored = asyncio.Event()  # wakes the classification
-        # Set by the app when themes can be guessed: (consultation, text) -> theme or None.
-        self.guess: Callable[[str, str], Awaitable[str | None]] | None = None
+        # Set by the app when themes can be guessed: (consultation, text) -> themes, likeliest
+        # first.
+        self.guess: Callable[[str, str], Awaitable[tuple[str, ...]]] | None = None
         self.clock = clock
         self.processed = asyncio.Condition()
 
@@ -246,9 +247,10 @@ class Processor:
         if await self._feedback_reply(tx, participant, row, state, message, text):
             return None
         flow = self._flow_of(row)
-        theme = await self._guess(flow, state if _same(row, flow) else None, message, text)
+        ranked = await self._guess(flow, state if _same(row, flow) else None, message, text)
         inbound = Inbound(text, at, media=bool(payload.get("media")) and not text.strip(),
-                          question=payload.get("question"), theme=theme)
+                          question=payload.get("question"),
+                          theme=ranked[0] if ranked else None, alternatives=ranked[1:])
         return _Turn(flow, _same(row, flow), inbound,
                      silent=bool(payload.get("answered_by_provider")))
 
@@ -273,19 +275,20 @@ class Processor:
         return True
 
     async def _guess(self, flow: Flow, state: Session | None, message: InboundMessage,
-                     text: str) -> str | None:
-        """Guesses the theme of an answer to a confirm_theme question, off SMS (it costs a
-        message), when a model is active."""
+                     text: str) -> tuple[str, ...]:
+        """Ranks the themes of an answer to a confirm_theme question, likeliest first, off
+        SMS (it costs a message), when a model is active."""
         if self.guess is None or state is None or state.status is not Status.ACTIVE \
-                or state.confirming_theme or not state.question or message.channel == "sms":
-            return None
+                or state.confirming_theme or state.theme_options or not state.question \
+                or message.channel == "sms":
+            return ()
         if not flow.question(state.question).confirm_theme or not text.strip():
-            return None
+            return ()
         try:
-            return await self.guess(flow.id, text)
+            return tuple(await self.guess(flow.id, text))
         except Exception:  # a model problem must not stop the conversation
             log.exception("thème non deviné pour %s", flow.id)
-            return None
+            return ()
 
     def _flow_of(self, row: ConsultationSession | None) -> Flow:
         if row is not None and row.consultation_id in self.flows:
@@ -340,17 +343,20 @@ class Processor:
                 row = await conversations.open_session(
                     tx, pid, flow.id, turn.session.to_dict(), turn.session.status, now)
             elif isinstance(event, engine.AnswerRecorded):
+                question = flow.question(event.question)
+                # One raw copy of free text: raw_text; its value would be a second one.
+                value = None if question.type is QuestionType.TEXT else event.value
                 await conversations.record_answer(tx, row, event.question, event.raw,
-                                                  event.value, event.valid, now,
+                                                  value, event.valid, now,
                                                   channel=message.channel,
                                                   association_id=association_id)
-                await _derive(tx, row, flow.question(event.question).purpose, event.value)
+                await _derive(tx, row, question.purpose, event.value)
             elif isinstance(event, engine.FlowRestarted | engine.ConsentRefused):
                 await tx.flush()  # pending changes first, then the bulk delete
-                await conversations.clear_answers(tx, row)
+                await conversations.clear_answers(tx, row, now)
             elif isinstance(event, engine.ErasureConfirmed):
                 await tx.flush()
-                await conversations.erase_participant(tx, pid)
+                await conversations.erase_participant(tx, pid, now)
                 audit.record(tx, actor="participant", action="participant.erased",
                              target=f"participant:{pid}", at=now)
                 row = None
@@ -359,12 +365,16 @@ class Processor:
                 await outbox.cancel_pending(tx, pid, "participant stopped")
             elif isinstance(event, engine.ParticipantRestarted):
                 await participants.set_stopped(tx, pid, None)
-            elif isinstance(event, engine.ThemeConfirmed):
+            elif isinstance(event, engine.ThemeConfirmed | engine.ThemeChosen
+                            | engine.ThemeRejected):
                 await tx.flush()
                 answer_id = await conversations.answer_id(tx, row.id, event.question)
                 if answer_id is not None:
-                    await labels.record_person_label(tx, answer_id, event.theme,
-                                                     labels.PARTICIPANT, None, now)
+                    # A "no" is kept too: it takes the theme off the answer, and the answer
+                    # goes to the front of the review queue.
+                    await labels.record_person_label(
+                        tx, answer_id, event.theme, labels.PARTICIPANT, None, now,
+                        negative=isinstance(event, engine.ThemeRejected))
             elif isinstance(event, engine.FlowFailed):
                 log.error("consultation %s : %s", flow.id, event.reason)
             elif silent:

@@ -20,7 +20,7 @@ class Summary:
     """One theme's frequent terms (with counts) and most typical answers."""
 
     terms: list[tuple[str, int]]
-    examples: list[str]
+    examples: list[int]  # positions of the typical answers in the texts given
 
 
 def load_analyser() -> Language:
@@ -43,12 +43,14 @@ def summarise(nlp: Language, texts: list[str], scores: list[float]) -> Summary:
             if 2 <= len(words) <= 4:
                 seen.add(" ".join(t.lemma_.lower() for t in words))
         counts.update(seen)
-    ranked = sorted(zip(scores, texts, strict=True), key=lambda pair: -pair[0])
-    examples: list[str] = []
-    for _, text in ranked:
-        text = " ".join(text.split())
-        if text and text not in examples and len(text) <= MAX_EXAMPLE_CHARS:
-            examples.append(text)
+    ranked = sorted(range(len(texts)), key=lambda i: -scores[i])
+    examples: list[int] = []
+    seen: set[str] = set()
+    for i in ranked:
+        text = " ".join(texts[i].split())
+        if text and text not in seen and len(text) <= MAX_EXAMPLE_CHARS:
+            examples.append(i)
+            seen.add(text)
         if len(examples) == MAX_EXAMPLES:
             break
     return Summary([(term, n) for term, n in counts.most_common(MAX_TERMS) if n > 1] or

@@ -1,13 +1,15 @@
 """Answers as the admin view reads them: filtered, counted, paged and streamed."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.tables import Answer
+from storage.labels import themes_of_answers
+from storage.tables import Answer, AnswerTheme
 
 STREAM_BATCH = 2_000
 
@@ -24,21 +26,33 @@ class AnswerFilter:
     channels: tuple[str, ...] = ()
     since: datetime | None = None  # answered at or after
     until: datetime | None = None  # answered before
-    min_score: float | None = None  # the model's confidence in the theme, 0 to 1
+    min_score: float | None = None  # the model's confidence in the main theme, 0 to 1
     max_score: float | None = None
     text_only: bool = False  # only answers with a redacted text (free-text questions)
+    # Channels left out unless `channels` names them (trials: the simulator, the terminal).
+    hidden_channels: tuple[str, ...] = ()
+    with_set_aside: bool = False  # also answers an official set aside (off-topic, tests…)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """Returns the SQL conditions of this filter on the answers table."""
         found = [Answer.consultation_id == self.consultation_id]
         if self.question_id is not None:
             found.append(Answer.question_id == self.question_id)
-        for column, values in ((Answer.theme, self.themes),
-                               (Answer.territory, self.territories),
+        if self.themes:  # any of the themes that count for it, not only the main one
+            # An alias: the counts per theme join answer_themes themselves.
+            other = aliased(AnswerTheme)
+            found.append(exists().where(other.answer_id == Answer.id,
+                                        other.theme.in_(self.themes)))
+        for column, values in ((Answer.territory, self.territories),
                                (Answer.association_id, self.association_ids),
                                (Answer.channel, self.channels)):
             if values:
                 found.append(column.in_(values))
+        if self.hidden_channels and not self.channels:
+            found.append(or_(Answer.channel.is_(None),
+                             Answer.channel.not_in(self.hidden_channels)))
+        if not self.with_set_aside:
+            found.append(Answer.excluded.is_(None))
         if self.since is not None:
             found.append(Answer.answered_at >= self.since)
         if self.until is not None:
@@ -68,11 +82,21 @@ class AnswerRow:
     association_id: int | None
     channel: str | None
     answered_at: datetime
+    excluded: str | None  # why an official set it aside, if they did
+    themes: tuple[str, ...] = ()  # every theme that counts, the main one first
 
 
 _COLUMNS = (Answer.id, Answer.session_id, Answer.question_id, Answer.redacted_text,
             Answer.value, Answer.theme, Answer.theme_score, Answer.theme_source,
-            Answer.territory, Answer.association_id, Answer.channel, Answer.answered_at)
+            Answer.territory, Answer.association_id, Answer.channel, Answer.answered_at,
+            Answer.excluded)
+
+
+async def _with_themes(tx: AsyncSession, rows: list) -> list[AnswerRow]:
+    """Adds every theme that counts to a batch of answers, in one query."""
+    found = [AnswerRow(*row) for row in rows]
+    several = await themes_of_answers(tx, [r.id for r in found if r.theme is not None])
+    return [replace(r, themes=tuple(several.get(r.id, ()))) for r in found]
 
 
 async def count(tx: AsyncSession, answers: AnswerFilter) -> int:
@@ -86,7 +110,7 @@ async def page(tx: AsyncSession, answers: AnswerFilter, *, offset: int,
     """Returns one page of a filter's answers, newest first."""
     rows = await tx.execute(select(*_COLUMNS).where(and_(*answers.conditions()))
                             .order_by(Answer.id.desc()).offset(offset).limit(limit))
-    return [AnswerRow(*row) for row in rows]
+    return await _with_themes(tx, rows.all())
 
 
 async def stream(tx: AsyncSession, answers: AnswerFilter,
@@ -97,8 +121,8 @@ async def stream(tx: AsyncSession, answers: AnswerFilter,
         rows = (await tx.execute(select(*_COLUMNS)
                                  .where(and_(*answers.conditions()), Answer.id > after)
                                  .order_by(Answer.id).limit(batch))).all()
-        for row in rows:
-            yield AnswerRow(*row)
+        for row in await _with_themes(tx, rows):
+            yield row
         if len(rows) < batch:
             return
         after = rows[-1][0]

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import labels
 from storage.inserts import upsert
 from storage.tables import Answer, Consultation, ConsultationSession, InboundMessage, OutboxMessage
 
@@ -67,15 +68,21 @@ async def answer_id(tx: AsyncSession, session_id: int, question_id: str) -> int 
                                                    Answer.question_id == question_id))
 
 
-async def clear_answers(tx: AsyncSession, row: ConsultationSession) -> None:
+async def clear_answers(tx: AsyncSession, row: ConsultationSession, at: datetime) -> None:
     """Deletes the answers of a session and what was derived from them."""
-    await tx.execute(delete(Answer).where(Answer.session_id == row.id))
+    deleted = await tx.execute(delete(Answer).where(Answer.session_id == row.id))
     row.territory = row.age_band = row.feedback_opt_in = None
+    if deleted.rowcount:
+        await labels.forget_summaries(tx, {row.consultation_id}, at)
 
 
-async def erase_participant(tx: AsyncSession, participant_id: int) -> None:
-    """Erases everything a participant said: answers, sessions and message texts."""
+async def erase_participant(tx: AsyncSession, participant_id: int, at: datetime) -> None:
+    """Erases everything a participant said: answers (with their themes, labels and pinned
+    quotes), sessions, message texts, and the summaries their words may be part of."""
+    consulted = set(await tx.scalars(select(Answer.consultation_id).distinct()
+                                     .where(Answer.participant_id == participant_id)))
     await tx.execute(delete(Answer).where(Answer.participant_id == participant_id))
+    await labels.forget_summaries(tx, consulted, at)
     await tx.execute(delete(ConsultationSession)
                      .where(ConsultationSession.participant_id == participant_id))
     # The rows stay (a redelivered message must still be recognised), their words do not.

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import conversations, outbox
 from storage.tables import (
     Answer,
+    AnswerTheme,
     Consultation,
     ConsultationSession,
     FeedbackMessage,
@@ -78,7 +79,8 @@ async def recipients(tx: AsyncSession, audience: Audience) -> list[tuple[int, st
         conditions.append(session.territory == audience.territory)
     if audience.theme is not None:
         conditions.append(exists().where(Answer.session_id == session.id,
-                                         Answer.theme == audience.theme))
+                                         AnswerTheme.answer_id == Answer.id,
+                                         AnswerTheme.theme == audience.theme))
     rows = await tx.execute(select(Participant.id, Participant.channel).distinct()
                             .join(session, session.participant_id == Participant.id)
                             .where(*conditions).order_by(Participant.id))

@@ -10,6 +10,7 @@ from storage.answer_queries import AnswerFilter
 from storage.outbox import SENT
 from storage.tables import (
     Answer,
+    AnswerTheme,
     ConsultationSession,
     FeedbackMessage,
     OutboxMessage,
@@ -31,7 +32,8 @@ class Participation:
     participants: int
 
 
-async def participation(tx: AsyncSession, consultation_id: str) -> list[Participation]:
+async def participation(tx: AsyncSession, consultation_id: str,
+                        hidden_channels: tuple[str, ...] = ()) -> list[Participation]:
     """Counts the sessions that went past consent, as the overview does, in one grouped
     query."""
     session = ConsultationSession
@@ -43,31 +45,44 @@ async def participation(tx: AsyncSession, consultation_id: str) -> list[Particip
         select(Participant.association_id, session.status, session.feedback_opt_in,
                session.territory, session.age_band, func.count())
         .join(Participant, Participant.id == session.participant_id)
-        .where(session.consultation_id == consultation_id, went_on)
+        .where(session.consultation_id == consultation_id, went_on,
+               Participant.channel.not_in(hidden_channels))
         .group_by(Participant.association_id, session.status, session.feedback_opt_in,
                   session.territory, session.age_band))
     return [Participation(*row) for row in rows]
 
 
-async def theme_totals(tx: AsyncSession, consultation_id: str,
+async def theme_totals(tx: AsyncSession, answers: AnswerFilter,
                        question_ids: list[str]) -> dict[str, int]:
-    """Counts the themed answers of some questions per theme (an index-only scan)."""
+    """Counts the answers of some questions per theme that counts for them (an answer with
+    several themes counts in each)."""
     rows = await tx.execute(
-        select(Answer.theme, func.count())
-        .where(Answer.consultation_id == consultation_id, Answer.question_id.in_(question_ids),
-               Answer.theme.is_not(None))
-        .group_by(Answer.theme))
+        select(AnswerTheme.theme, func.count())
+        .join(Answer, Answer.id == AnswerTheme.answer_id)
+        .where(and_(*answers.conditions()), Answer.question_id.in_(question_ids))
+        .group_by(AnswerTheme.theme))
     return dict(rows.all())
 
 
 async def theme_counts(tx: AsyncSession, answers: AnswerFilter) -> list[tuple[str, str, int]]:
-    """Counts a filter's themed answers per (question, theme)."""
+    """Counts a filter's answers per (question, theme that counts for them)."""
+    count = func.count()
     rows = await tx.execute(
-        select(Answer.question_id, Answer.theme, func.count())
-        .where(and_(*answers.conditions()), Answer.theme.is_not(None))
-        .group_by(Answer.question_id, Answer.theme)
-        .order_by(Answer.question_id, func.count().desc(), Answer.theme))
+        select(Answer.question_id, AnswerTheme.theme, count)
+        .join(Answer, Answer.id == AnswerTheme.answer_id)
+        .where(and_(*answers.conditions()))
+        .group_by(Answer.question_id, AnswerTheme.theme)
+        .order_by(Answer.question_id, count.desc(), AnswerTheme.theme))
     return [tuple(row) for row in rows]
+
+
+async def theme_sources(tx: AsyncSession, answers: AnswerFilter) -> dict[str, int]:
+    """Counts a filter's answers per source of their main theme (model, official,
+    participant)."""
+    rows = await tx.execute(select(Answer.theme_source, func.count())
+                            .where(and_(*answers.conditions()), Answer.theme.is_not(None))
+                            .group_by(Answer.theme_source))
+    return dict(rows.all())
 
 
 async def answer_span(tx: AsyncSession, consultation_id: str,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import labels as theme_labels
 from storage import users
 from storage.tables import (
     Answer,
@@ -56,7 +57,10 @@ async def purge(tx: AsyncSession, now: datetime, *, idle_timeout: timedelta,
             ConsultationSession.updated_at < now - timedelta(days=days))
         old_answers = select(Answer.id).where(Answer.session_id.in_(old))
         labels += await _delete(tx, AnswerLabel, AnswerLabel.answer_id.in_(old_answers))
-        answers += await _delete(tx, Answer, Answer.session_id.in_(old))
+        deleted = await _delete(tx, Answer, Answer.session_id.in_(old))
+        if deleted:  # their words may be in the summaries' terms: computed again
+            await theme_labels.forget_summaries(tx, {consultation_id}, now)
+        answers += deleted
         sessions += await _delete(tx, ConsultationSession, ConsultationSession.id.in_(old))
     # Messages are not tied to one consultation: their words go after the longest retention.
     if not retentions:  # nothing published: no retention to apply to messages

@@ -6,11 +6,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, case, cast, func, literal, select
+from sqlalchemy import Text, and_, case, cast, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.answer_queries import AnswerFilter
-from storage.tables import Answer, Association, ConsultationSession, Participant
+from storage.tables import Answer, AnswerTheme, Association, ConsultationSession, Participant
 
 # The engine's statuses (bot/engine/session.py), as stored in consultation_sessions.status.
 CONSENT, ACTIVE, COMPLETED, REFUSED = "consent", "active", "completed", "refused"
@@ -18,6 +18,9 @@ STOPPED, ERASED, FAILED = "stopped", "erased", "failed"
 # These can be reached before or after consent; the session's state says which.
 LEFT = (STOPPED, ERASED, FAILED)
 TREND_DAYS = 7
+# A trend is said only past these counts: with fewer answers any change is chance.
+TREND_MIN_ANSWERS = 20
+TREND_MIN_BEFORE = 5
 
 
 @dataclass
@@ -96,8 +99,10 @@ class Overview:
     by_territory: list[Group]
 
 
-async def overview(tx: AsyncSession, consultation_id: str) -> Overview:
-    """Returns the funnel and its breakdowns, in one grouped query over the sessions."""
+async def overview(tx: AsyncSession, consultation_id: str,
+                   hidden_channels: tuple[str, ...] = ()) -> Overview:
+    """Returns the funnel and its breakdowns, in one grouped query over the sessions; the
+    participants of `hidden_channels` (trials) are left out."""
     session, participant = ConsultationSession, Participant
     consented = session.state["consented"].as_boolean()
     # Only sessions that ended early need the state read: the others' status says it all.
@@ -108,7 +113,8 @@ async def overview(tx: AsyncSession, consultation_id: str) -> Overview:
         select(participant.channel, participant.association_id, session.territory,
                session.status, went_on, func.count())
         .join(participant, participant.id == session.participant_id)
-        .where(session.consultation_id == consultation_id)
+        .where(session.consultation_id == consultation_id,
+               participant.channel.not_in(hidden_channels))
         .group_by(participant.channel, participant.association_id, session.territory,
                   session.status, went_on))
     funnel = Funnel()
@@ -160,16 +166,25 @@ def _hour(column, dialect: str):
     return func.substr(column, 1, 13)
 
 
+def shown(session, hidden_channels: tuple[str, ...]):
+    """Returns the condition that keeps a session of a participant not on a hidden channel."""
+    return ~exists().where(Participant.id == session.participant_id,
+                           Participant.channel.in_(hidden_channels))
+
+
 async def timeline(tx: AsyncSession, consultation_id: str, *, weekly: bool,
-                   zone) -> list[Period]:
+                   zone, hidden_channels: tuple[str, ...] = ()) -> list[Period]:
     """Returns the sessions opened per day or ISO week in a time zone, with how many of them
     were completed. Grouped by UTC hour in the database (one index range scan, the same SQL
     shape on SQLite and PostgreSQL), then into local days here: zones shift by whole hours."""
     hour = _hour(ConsultationSession.started_at, tx.bind.dialect.name)
+    conditions = [ConsultationSession.consultation_id == consultation_id]
+    if hidden_channels:
+        conditions.append(shown(ConsultationSession, hidden_channels))
     rows = await tx.execute(
         select(hour, func.count(),
                func.sum(case((ConsultationSession.status == COMPLETED, 1), else_=0)))
-        .where(ConsultationSession.consultation_id == consultation_id)
+        .where(*conditions)
         .group_by(hour))
     periods: dict[datetime, list[int]] = {}
     for text, sessions, completed in rows:
@@ -232,46 +247,80 @@ class ThemeCount:
     week_before: int  # the TREND_DAYS days before those
 
     @property
-    def trend(self) -> int:
-        """Returns the change from the week before to the last week, in answers."""
+    def trend(self) -> int | None:
+        """Returns the change from the week before to the last week, in answers; None when
+        too few answers make any change noise (a first week always "rises")."""
+        if self.week_before < TREND_MIN_BEFORE or \
+                self.last_week + self.week_before < TREND_MIN_ANSWERS:
+            return None
         return self.last_week - self.week_before
 
 
+@dataclass(frozen=True)
+class ThemeCounts:
+    """A question's answers per theme: an answer raising several themes counts in each, so
+    the themes' counts may add up to more than the answers."""
+
+    answers: int  # answers selected, each counted once
+    themes: list[ThemeCount]  # the most frequent first, the unclassified last
+
+
 async def theme_counts(tx: AsyncSession, answers: AnswerFilter,
-                       now: datetime) -> list[ThemeCount]:
-    """Counts a question's answers per theme, the most frequent first. Two grouped queries:
-    totals read the (question, theme, score) index alone; the trend reads only the rows of
-    the last two weeks, through the (question, answered_at) index."""
+                       now: datetime) -> ThemeCounts:
+    """Counts a question's answers per theme that counts for them, overall and over the last
+    two weeks; answers without a theme yet are counted apart."""
     conditions = and_(*answers.conditions())
-    totals = dict((await tx.execute(
-        select(Answer.theme, func.count()).where(conditions).group_by(Answer.theme))).all())
+    themed = select(AnswerTheme.theme.label("theme"), func.count()) \
+        .join(Answer, Answer.id == AnswerTheme.answer_id).where(conditions)
+    totals = dict((await tx.execute(themed.group_by(AnswerTheme.theme))).all())
+    waiting = await tx.scalar(select(func.count()).select_from(Answer)
+                              .where(conditions, Answer.theme.is_(None))) or 0
+    selected = await tx.scalar(select(func.count()).select_from(Answer).where(conditions)) or 0
     recent = Answer.answered_at >= now - timedelta(days=TREND_DAYS)
+    window = (Answer.answered_at >= now - timedelta(days=2 * TREND_DAYS),
+              Answer.answered_at < now)
     trend = await tx.execute(
-        select(Answer.theme, func.sum(case((recent, 1), else_=0)), func.count())
-        .where(conditions, Answer.answered_at >= now - timedelta(days=2 * TREND_DAYS),
-               Answer.answered_at < now)
-        .group_by(Answer.theme))
+        select(AnswerTheme.theme, func.sum(case((recent, 1), else_=0)), func.count())
+        .join(Answer, Answer.id == AnswerTheme.answer_id)
+        .where(conditions, *window).group_by(AnswerTheme.theme))
     weeks = {theme: (last or 0, both - (last or 0)) for theme, last, both in trend}
     found = [ThemeCount(theme, n, *weeks.get(theme, (0, 0))) for theme, n in totals.items()]
-    return sorted(found, key=lambda t: (t.theme is None, -t.answers, t.theme or ""))
+    if waiting:
+        found.append(ThemeCount(None, waiting, 0, 0))
+    return ThemeCounts(selected, sorted(found, key=lambda t: (t.theme is None, -t.answers,
+                                                             t.theme or "")))
 
 
-async def answers_per_question(tx: AsyncSession, consultation_id: str) -> dict[str, int]:
-    """Counts a consultation's answers per question (an index-only scan)."""
+async def answers_per_question(tx: AsyncSession, answers: AnswerFilter) -> dict[str, int]:
+    """Counts a filter's answers per question."""
     rows = await tx.execute(select(Answer.question_id, func.count())
-                            .where(Answer.consultation_id == consultation_id)
+                            .where(and_(*answers.conditions()))
                             .group_by(Answer.question_id))
     return dict(rows.all())
 
 
-async def participants_by_profile(tx: AsyncSession,
-                                  consultation_id: str) -> dict[tuple[str | None, str | None], int]:
+async def trial_sessions(tx: AsyncSession, consultation_id: str,
+                         channels: tuple[str, ...]) -> int:
+    """Counts a consultation's sessions of participants on these (trial) channels."""
+    return await tx.scalar(
+        select(func.count()).select_from(ConsultationSession)
+        .join(Participant, Participant.id == ConsultationSession.participant_id)
+        .where(ConsultationSession.consultation_id == consultation_id,
+               Participant.channel.in_(channels))) or 0
+
+
+async def participants_by_profile(tx: AsyncSession, consultation_id: str,
+                                  hidden_channels: tuple[str, ...] = ()
+                                  ) -> dict[tuple[str | None, str | None], int]:
     """Counts the sessions that said where they live or how old they are, per (territory,
     age band): the participants whose profile can be compared with the population."""
     session = ConsultationSession
+    conditions = [session.consultation_id == consultation_id,
+                  (session.territory.is_not(None)) | (session.age_band.is_not(None))]
+    if hidden_channels:
+        conditions.append(shown(session, hidden_channels))
     rows = await tx.execute(
         select(session.territory, session.age_band, func.count())
-        .where(session.consultation_id == consultation_id,
-               (session.territory.is_not(None)) | (session.age_band.is_not(None)))
+        .where(*conditions)
         .group_by(session.territory, session.age_band))
     return {(territory, age): n for territory, age, n in rows}

@@ -191,6 +191,8 @@ class Answer(Base):
               "answered_at"),
         # Exports read a consultation's answers in id order, a batch at a time.
         Index("ix_answers_consultation_id", "consultation_id", "id"),
+        # The review queue shows first what participants disputed.
+        Index("ix_answers_consultation_disputed", "consultation_id", "disputed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -211,10 +213,51 @@ class Answer(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     association_id: Mapped[int | None] = mapped_column(Integer)
     territory: Mapped[str | None] = mapped_column(String(12))
-    # The theme that counts: an official's label, else the participant's, else the model's.
+    # The main theme that counts: an official's label, else the participant's, else the
+    # model's. Every theme that counts (an answer may raise several) is in answer_themes; this
+    # one is NULL exactly when the answer has none there.
     theme: Mapped[str | None] = mapped_column(String(40))
     theme_score: Mapped[float | None] = mapped_column(Float)
     theme_source: Mapped[str | None] = mapped_column(String(12))
+    # The participant said the model's theme was wrong: shown first in the review queue.
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set aside by an official (hors_sujet, test, doublon): out of counts and quotes, reversibly.
+    excluded: Mapped[str | None] = mapped_column(String(12))
+    excluded_by: Mapped[str | None] = mapped_column(String(120))
+    excluded_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class AnswerTheme(Base):
+    """One theme that counts for an answer; an answer raising several subjects has several."""
+
+    __tablename__ = "answer_themes"
+    __table_args__ = (Index("ix_answer_themes_question_theme", "consultation_id", "question_id",
+                            "theme", "answer_id"),)
+
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Copied from the answer, so counts per theme read this table's index alone.
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    question_id: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float | None] = mapped_column(Float)  # the model's probability, if it chose
+    source: Mapped[str] = mapped_column(String(12))  # model | official | participant
+
+
+class PinnedQuote(Base):
+    """An answer an official chose to quote for a theme, in the bilan and public pages."""
+
+    __tablename__ = "pinned_quotes"
+    __table_args__ = (Index("ix_pinned_quotes_consultation", "consultation_id", "question_id",
+                            "theme"),)
+
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    question_id: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(120))
+    pinned_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class ThemeModel(Base):
@@ -241,9 +284,20 @@ class ThemeSummary(Base):
     theme: Mapped[str] = mapped_column(String(40), primary_key=True)
     answers: Mapped[int] = mapped_column(Integer)
     terms: Mapped[list] = mapped_column(JSON, default=list)  # [[term, count], …]
-    examples: Mapped[list] = mapped_column(JSON, default=list)  # redacted answers
+    # Ids of typical answers, not their text: an erased answer leaves no copy behind.
+    examples: Mapped[list] = mapped_column(JSON, default=list)
     model_version: Mapped[str] = mapped_column(String(80))
     computed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class SummaryRequest(Base):
+    """A consultation whose theme summaries must be computed again (answers erased, purged,
+    set aside or relabelled): the classification worker takes it."""
+
+    __tablename__ = "summary_requests"
+
+    consultation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class AnswerLabel(Base):
@@ -261,6 +315,11 @@ class AnswerLabel(Base):
     source: Mapped[str] = mapped_column(String(12))  # model | official | participant
     score: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(80))
+    # The participant answered "no" to "did I understand you?": not this theme.
+    negative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The themes one person chose together for an answer share this token: the latest choice
+    # replaces the earlier ones as a whole.
+    choice: Mapped[str | None] = mapped_column(String(32))
     actor: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
 

@@ -5,6 +5,7 @@ from admin.views import (
     associations,
     bilan,
     consultation,
+    curation,
     exports,
     feedback,
     home,
@@ -20,5 +21,6 @@ from admin.views import (
 ROUTE_TABLES = [home.routes, account.routes, users.routes, journal.routes]
 ROUTE_TABLES += [second_factor.routes]
 ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.routes]
-ROUTE_TABLES += [review.routes, exports.routes, indicators.routes, bilan.routes]
+ROUTE_TABLES += [review.routes, curation.routes, exports.routes, indicators.routes]
+ROUTE_TABLES += [bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]

@@ -7,10 +7,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admin import auth, indicators
-from admin.consultations import PARIS, Consultation, Question, get
+from admin.consultations import CHANNELS, PARIS, TRIAL_CHANNELS, Consultation, Question, get
 from admin.pages import config, record, render
+from storage import curation, labels, stats
 from storage import indicators as queries
-from storage import labels, stats
 from storage.answer_queries import AnswerFilter
 
 routes = web.RouteTableDef()
@@ -33,8 +33,9 @@ class OpenQuestion:
     """A free-text question: its themes with counts and a few redacted quotes."""
 
     question: Question
-    total: int
-    themes: list[tuple[str, int, list[str]]]  # (label, answers, quotes)
+    total: int  # answers, each counted once
+    themes: list[tuple[str, int, list[str]]]  # (label, answers, quotes: pinned first)
+    several: bool  # some answers count in several themes: shares add up past 100 %
 
 
 @dataclass(frozen=True)
@@ -46,28 +47,68 @@ class ClosedQuestion:
     rows: list[tuple[str, int]]  # (label, answers)
 
 
+@dataclass(frozen=True)
+class Method:
+    """How the consultation really ran, as the data says: channels, relays, review, quotes."""
+
+    channels: list[tuple[str, int]]  # (name, participants), the most used first
+    associations: list[str]  # that relayed at least one participant
+    keyword: str | None  # the SMS keyword, said only when SMS was used
+    reviewed: int  # answers whose themes an official chose or validated
+    confirmed: int  # answers whose participant confirmed or chose the theme
+    pinned: int  # quotes chosen by officials
+
+
 async def gather(request: web.Request, consultation: Consultation) -> dict:
     """Reads everything the bilan shows."""
     db = config(request).db
     report = await indicators.compute(db, consultation)
-    async with db.read() as tx:
-        counts = await queries.theme_counts(tx, AnswerFilter(consultation.id))
-        summaries = await labels.summaries_of(tx, consultation.id)
-        closed = {q.id: await stats.choice_counts(tx, AnswerFilter(consultation.id, q.id))
-                  for q in consultation.questions if q.closed}
-        feedback = await queries.sent_feedback(tx, consultation.id)
-    quotes = {(s.question_id, s.theme): list(s.examples or [])[:QUOTES] for s in summaries}
     open_questions = []
-    for question in consultation.questions:
-        if not question.classify:
-            continue
-        themes = [(consultation.themes.get(theme, theme), n, quotes.get((question.id, theme), []))
-                  for question_id, theme, n in counts if question_id == question.id]
-        open_questions.append(OpenQuestion(question, sum(n for _, n, _ in themes), themes))
+    async with db.read() as tx:
+        found = await stats.overview(tx, consultation.id, TRIAL_CHANNELS)
+        sources = await queries.theme_sources(tx, AnswerFilter(
+            consultation.id, hidden_channels=TRIAL_CHANNELS))
+        summaries = await labels.summaries_of(tx, consultation.id)
+        pinned = await curation.pinned(tx, consultation.id)
+        texts = await labels.quotes(tx, [i for s in summaries for i in s.examples or []])
+        for question in consultation.questions:
+            if not question.classify:
+                continue
+            counted = await stats.theme_counts(tx, AnswerFilter(
+                consultation.id, question.id, hidden_channels=TRIAL_CHANNELS),
+                config(request).clock())
+            themed = [t for t in counted.themes if t.theme is not None]
+            quotes = {}
+            for t in themed:
+                chosen = [q.text for q in pinned
+                          if q.question_id == question.id and q.theme == t.theme]
+                typical = [texts[i] for s in summaries
+                           if s.question_id == question.id and s.theme == t.theme
+                           for i in s.examples or [] if i in texts]
+                quotes[t.theme] = list(dict.fromkeys(chosen + typical))[:max(QUOTES,
+                                                                             len(chosen))]
+            open_questions.append(OpenQuestion(
+                question, counted.answers,
+                [(consultation.themes.get(t.theme, t.theme), t.answers, quotes[t.theme])
+                 for t in themed],
+                sum(t.answers for t in themed) > counted.answers))
+        closed = {q.id: await stats.choice_counts(tx, AnswerFilter(
+            consultation.id, q.id, hidden_channels=TRIAL_CHANNELS))
+            for q in consultation.questions if q.closed}
+        feedback = await queries.sent_feedback(tx, consultation.id)
+    channels = [(CHANNELS.get(g.key, g.key or "inconnu"), g.tally.sessions)
+                for g in found.by_channel if g.tally.sessions]
+    method = Method(
+        channels=channels,
+        associations=[g.name for g in found.by_association if g.key is not None and g.name],
+        keyword=consultation.keyword if any(g.key == "sms" for g in found.by_channel)
+        else None,
+        reviewed=sources.get(labels.OFFICIAL, 0), confirmed=sources.get(labels.PARTICIPANT, 0),
+        pinned=len(pinned))
     return {"consultation": consultation, "report": report, "open_questions": open_questions,
             "closed_questions": [_closed(q, closed[q.id]) for q in consultation.questions
                                  if q.closed],
-            "feedback": feedback, "now": config(request).clock()}
+            "method": method, "feedback": feedback, "now": config(request).clock()}
 
 
 def _closed(question: Question, found: stats.ChoiceCounts) -> ClosedQuestion:

@@ -4,8 +4,8 @@ import asyncio
 
 from aiohttp import web
 
-from admin import auth, charts
-from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, get
+from admin import auth, charts, filters
+from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, TRIAL_CHANNELS, get
 from admin.pages import config, render
 from storage import stats
 
@@ -23,6 +23,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     if period not in PERIODS:
         raise web.HTTPBadRequest(text="Période inconnue : « jour » ou « semaine ».")
     db = config(request).db
+    hidden = filters.hidden_channels(request.query)
 
     async def read(query, *args, **kwargs):
         async with db.read() as tx:
@@ -30,8 +31,10 @@ async def overview(request: web.Request) -> web.StreamResponse:
 
     # Two connections at once: each query scans the sessions once, and the database runs
     # them side by side (SQLite's driver works in a thread of its own per connection).
-    found, periods = await asyncio.gather(
-        read(stats.overview), read(stats.timeline, weekly=PERIODS[period], zone=PARIS))
+    found, periods, trials = await asyncio.gather(
+        read(stats.overview, hidden),
+        read(stats.timeline, weekly=PERIODS[period], zone=PARIS, hidden_channels=hidden),
+        read(stats.trial_sessions, TRIAL_CHANNELS))
     funnel = found.funnel
     steps = [("Sessions ouvertes", funnel.sessions),
              ("Consentement donné (commencées)", funnel.started),
@@ -50,6 +53,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     timeline = [(p.start.strftime(label), p) for p in periods]
     return render(request, "consultation.html", {
         "consultation": consultation, "tab": "vue", "funnel": funnel, "period": period,
+        "trials": trials, "trials_shown": not hidden,
         "funnel_chart": charts.bars("Parcours des participants", [
             charts.Bar(name, n, n / funnel.sessions if funnel.sessions else None)
             for name, n in steps]),

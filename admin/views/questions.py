@@ -6,9 +6,16 @@ import math
 from aiohttp import web
 
 from admin import auth, charts, filters
-from admin.consultations import CHANNELS, DEPARTEMENTS, Consultation, Question, get
+from admin.consultations import (
+    CHANNELS,
+    DEPARTEMENTS,
+    TRIAL_CHANNELS,
+    Consultation,
+    Question,
+    get,
+)
 from admin.pages import config, render
-from storage import answer_queries, invites, labels, stats
+from storage import answer_queries, curation, invites, labels, stats
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
@@ -16,6 +23,7 @@ TYPES = {"single_choice": "Choix unique", "multiple_choice": "Choix multiples",
          "yes_no": "Oui / non", "scale": "Échelle", "text": "Texte libre",
          "postcode": "Code postal"}
 SOURCES = {"model": "modèle", "official": "agent de la Région", "participant": "participant"}
+REASONS = {"hors_sujet": "hors sujet", "test": "message de test", "doublon": "doublon"}
 UNCLASSIFIED = "Pas encore classées"
 
 
@@ -25,7 +33,7 @@ async def question_list(request: web.Request) -> web.StreamResponse:
     """Lists a consultation's questions with their number of answers."""
     consultation = await get(request)
     async with config(request).db.read() as tx:
-        counts = await stats.answers_per_question(tx, consultation.id)
+        counts = await stats.answers_per_question(tx, filters.parse(request.query, consultation))
     return render(request, "questions.html", {
         "consultation": consultation, "tab": "questions", "types": TYPES,
         "counts": counts})
@@ -49,7 +57,13 @@ async def question_page(request: web.Request) -> web.StreamResponse:
                                   config(request).clock())
     names = {a.id: a.name for a in associations}
     shared = filters.query_string(query)
+    async with config(request).db.read() as tx:
+        trials = await stats.trial_sessions(tx, consultation.id, TRIAL_CHANNELS)
     return render(request, "question.html", {
+        "trials": trials, "trials_shown": not selection.hidden_channels,
+        "trials_on": "?" + filters.query_string(query, essais="1", page=None),
+        "trials_off": "?" + filters.query_string(query, essais=None, page=None),
+        "set_aside_shown": selection.with_set_aside,
         "consultation": consultation, "tab": "questions", "question": question,
         "types": TYPES, "associations": associations, "association_names": names,
         "chosen": filters.chosen(query), "departements": DEPARTEMENTS, "channels": CHANNELS,
@@ -75,8 +89,8 @@ async def _closed(tx, question: Question, selection) -> dict:
 
 async def _open(tx, consultation: Consultation, question: Question, selection, page: int,
                 now) -> dict:
-    themes = await stats.theme_counts(tx, selection, now)
-    total = sum(t.answers for t in themes)
+    counted = await stats.theme_counts(tx, selection, now)
+    total = counted.answers
     last_page = max(1, math.ceil(total / PAGE_SIZE))
     answers = []
     if page <= last_page:
@@ -84,11 +98,23 @@ async def _open(tx, consultation: Consultation, question: Question, selection, p
                                             limit=PAGE_SIZE)
     summaries = {s.theme: s for s in await labels.summaries_of(tx, consultation.id)
                  if s.question_id == question.id}
+    pinned: dict[str, list[curation.Quote]] = {}
+    for quote in await curation.pinned(tx, consultation.id, question.id):
+        pinned.setdefault(quote.theme, []).append(quote)
+    texts = await labels.quotes(tx, [i for s in summaries.values() for i in s.examples or []])
+    typical = {theme: [(i, texts[i]) for i in s.examples or [] if i in texts
+                       and i not in {q.answer_id for q in pinned.get(theme, [])}]
+               for theme, s in summaries.items()}
     rows = [(t, _theme_label(consultation, t.theme), t.answers / total if total else None)
-            for t in themes]
+            for t in counted.themes]
+    several = sum(t.answers for t in counted.themes) > total
     return {"closed": False, "classified": question.classify, "total": total,
-            "themes": rows, "summaries": summaries, "answers": answers, "page": page,
+            "themes": rows, "several_themes": several, "summaries": summaries,
+            "pinned": pinned, "typical": typical, "answers": answers, "page": page,
+            "pinned_ids": {theme: [q.answer_id for q in quotes]
+                           for theme, quotes in pinned.items()},
             "last_page": last_page, "page_size": PAGE_SIZE, "sources": SOURCES,
+            "reasons": REASONS,
             "theme_label": lambda theme: _theme_label(consultation, theme),
             "trend_days": stats.TREND_DAYS,
             "chart": charts.bars(f"Thèmes des réponses à « {question.text} »",

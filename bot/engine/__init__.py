@@ -4,6 +4,7 @@ from .engine import (
     CONSENT_STEP,
     MAX_REASKS,
     MAX_TURNS,
+    THEME_CHOICE_STEP,
     THEME_STEP,
     Inbound,
     Turn,
@@ -31,6 +32,7 @@ from .events import (
     QuestionSkipped,
     ReplySent,
     SessionResumed,
+    ThemeChosen,
     ThemeConfirmed,
     ThemeRejected,
 )
@@ -39,7 +41,9 @@ from .session import Session, Status
 
 __all__ = [
     "CONSENT_STEP",
+    "THEME_CHOICE_STEP",
     "THEME_STEP",
+    "ThemeChosen",
     "ThemeConfirmed",
     "ThemeRejected",
     "END",

@@ -25,10 +25,11 @@ from .events import (
     QuestionSkipped,
     ReplySent,
     SessionResumed,
+    ThemeChosen,
     ThemeConfirmed,
     ThemeRejected,
 )
-from .flow import END, Flow, Question, QuestionType
+from .flow import END, Choice, Flow, Question, QuestionType
 from .keywords import Keyword, keyword_of
 from .session import OPEN, Session, Status
 from .text import fold_words
@@ -40,6 +41,9 @@ MAX_TURNS = 300  # guards against a flow whose jumps loop through questions fore
 YES_NO_CHOICES = (("oui", "Oui"), ("non", "Non"))
 CONSENT_STEP = "_consentement"  # the step id buttons of the consent question carry
 THEME_STEP = "_theme"  # the step id of "did I understand you?"
+THEME_CHOICE_STEP = "_theme_choix"  # the step id of "what were you talking about?" after a no
+THEME_OPTIONS = 3  # the closest themes offered after a no
+ANSWERED = True  # what a session keeps of a free-text answer: that there is one, not its words
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Inbound:
     media: bool = False
     question: str | None = None  # the step a button answers, when the channel knows it
     theme: str | None = None  # the theme a model sees in this text, for confirm_theme questions
+    alternatives: tuple[str, ...] = ()  # the next likeliest themes, closest first
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ class _Runner:
             return self.confirm_erasure(session)
         if session.confirming_theme and keyword is None:
             return self.confirm_theme(session)
+        if session.theme_options and keyword is None:
+            return self.choose_theme(session)
         if keyword is Keyword.START and session.status in OPEN:
             return self.reask(session, lead=self.resume_line(session))
         if keyword is not None and keyword is not Keyword.START:
@@ -175,7 +182,9 @@ class _Runner:
         """Returns the id of the step waiting for an answer."""
         if session.status is Status.CONSENT:
             return CONSENT_STEP
-        return THEME_STEP if session.confirming_theme else session.question
+        if session.confirming_theme:
+            return THEME_STEP
+        return THEME_CHOICE_STEP if session.theme_options else session.question
 
     def new_session(self) -> Session:
         return Session(consultation=self.flow.id, status=Status.CONSENT, last_at=self.inbound.at)
@@ -225,7 +234,8 @@ class _Runner:
             return self.done(session.evolve(confirming_erasure=True))
         if keyword is Keyword.RESTART:
             self.emit(FlowRestarted())
-            session = session.evolve(answers={}, attempts=0, question=None)
+            session = session.evolve(answers={}, attempts=0, question=None,
+                                     confirming_theme=None, theme_options=())
             if not session.consented:
                 return self.start()
             self.say(wording.RESTART)
@@ -268,6 +278,8 @@ class _Runner:
             label = self.theme_label(session.confirming_theme) or session.confirming_theme
             reply = ReplySent(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
                               THEME_STEP)
+        elif session.theme_options:
+            reply = self.theme_choice(session.theme_options)
         else:
             reply = prompt(self.flow, self.flow.question(session.question))
         if lead:
@@ -309,30 +321,66 @@ class _Runner:
                 self.emit(QuestionSkipped(question.id))
             return self.move(session, self.next_of(question, None))
         self.emit(AnswerRecorded(question.id, raw, value))
-        answers = {**session.answers, question.id: value}
-        label = self.theme_label(self.inbound.theme)
+        # The words of a free-text answer are stored once, with the answer; the session only
+        # needs to know it was given.
+        kept = ANSWERED if question.type is QuestionType.TEXT else value
+        answers = {**session.answers, question.id: kept}
+        theme = self.inbound.theme
+        label = self.theme_label(theme)
         if question.confirm_theme and label is not None:
             # "Did I understand you?": the person's yes teaches the model the most reliably.
             self.emit(ReplySent(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
                                 THEME_STEP))
+            options = tuple(t for t in dict.fromkeys(self.inbound.alternatives)
+                            if t != theme and self.theme_label(t) is not None)[:THEME_OPTIONS]
             return self.done(session.evolve(answers=answers, attempts=0,
-                                            confirming_theme=self.inbound.theme))
+                                            confirming_theme=theme, theme_options=options))
         return self.move(session.evolve(answers=answers), self.next_of(question, raw))
 
     def theme_label(self, theme: str | None) -> str | None:
         """Returns the French label of a theme of this consultation, or None."""
         return next((t.label for t in self.flow.themes if t.id == theme), None)
 
+    def theme_choice(self, options: tuple[str, ...]) -> ReplySent:
+        """Returns "what were you talking about?" with the closest themes, then "something
+        else", as numbered choices."""
+        labels = [self.theme_label(t) or t for t in options] + [wording.OTHER_THEME]
+        choices = tuple((str(i), label) for i, label in enumerate(labels, 1))
+        lines = [wording.CHOOSE_THEME] + [f"{number}. {label}" for number, label in choices]
+        return ReplySent("\n".join(lines), choices, THEME_CHOICE_STEP)
+
     def confirm_theme(self, session: Session) -> Turn:
-        """Reads the yes or no to "did I understand you?", then goes on with the questions."""
+        """Reads the yes or no to "did I understand you?": a yes confirms the theme, a no
+        rejects it and offers the closest themes; anything else just goes on."""
         question = self.flow.question(session.question)
         theme = session.confirming_theme
         words = fold_words(self.inbound.text)
+        first = words.split(" ", 1)[0] if words else ""
+        options = session.theme_options
+        session = session.evolve(confirming_theme=None, theme_options=())
         if words in YES:
             self.emit(ThemeConfirmed(question.id, theme))
-        else:  # no, or anything else: the theme is not confirmed, and the flow goes on
+        elif words in NO or first in NO:
             self.emit(ThemeRejected(question.id, theme))
-        return self.move(session.evolve(confirming_theme=None), self.next_of(question, None))
+            if options:
+                self.emit(self.theme_choice(options))
+                return self.done(session.evolve(theme_options=options))
+            self.say(wording.THEME_NOTED)
+        return self.move(session, self.next_of(question, None))
+
+    def choose_theme(self, session: Session) -> Turn:
+        """Reads which of the closest themes the answer was about, then goes on."""
+        question = self.flow.question(session.question)
+        options = session.theme_options
+        session = session.evolve(theme_options=())
+        choices = [Choice(t, self.theme_label(t) or t) for t in options]
+        choices.append(Choice("", wording.OTHER_THEME))
+        picked = match_choice(tuple(choices), self.inbound.text)
+        if picked is not None and picked.value:
+            self.emit(ThemeChosen(question.id, picked.value))
+        else:
+            self.say(wording.THEME_NOTED)
+        return self.move(session, self.next_of(question, None))
 
     def next_of(self, question: Question, raw: str | None) -> str:
         """Returns where to go after `question`: a choice's jump, the question's, or the next."""

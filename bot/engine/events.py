@@ -129,7 +129,15 @@ class ThemeConfirmed(Event):
 
 @dataclass(frozen=True)
 class ThemeRejected(Event):
-    """The participant did not confirm the theme a model saw in their answer."""
+    """The participant said the theme a model saw in their answer is not the right one."""
+
+    question: str
+    theme: str
+
+
+@dataclass(frozen=True)
+class ThemeChosen(Event):
+    """After saying no, the participant picked the theme of their answer among the closest."""
 
     question: str
     theme: str

@@ -32,6 +32,7 @@ class Session:
     attempts: int = 0
     confirming_erasure: bool = False
     confirming_theme: str | None = None  # the theme asked about, for "did I understand you?"
+    theme_options: tuple[str, ...] = ()  # the closest themes: offered after a "no"
     consented: bool = False
     turns: int = 0
     stopped_from: Status | None = None
@@ -52,6 +53,7 @@ class Session:
         values = dict(data)
         values["status"] = Status(values["status"])
         values["last_at"] = datetime.fromisoformat(str(values["last_at"]))
+        values["theme_options"] = tuple(values.get("theme_options") or ())
         if values.get("stopped_from"):
             values["stopped_from"] = Status(values["stopped_from"])
         return cls(**values)

@@ -41,6 +41,9 @@ HINTS = {
 }
 NOT_UNDERSTOOD = "Je n'ai pas compris."
 CONFIRM_THEME = "J'ai compris : {theme}. C'est bien ça ? Répondez OUI ou NON."
+CHOOSE_THEME = "D'accord, merci de me corriger. De quoi parliez-vous surtout ?"
+OTHER_THEME = "Autre chose"
+THEME_NOTED = "D'accord, merci : une personne de la Région relira votre réponse."
 STALE_CHOICE = "Ce choix répond à une question précédente."
 REQUIRED = "Cette question demande une réponse."
 MAX_CHOICES = "Choisissez au plus {maximum} réponses."

@@ -8,7 +8,7 @@ import pytest
 
 from bot import app as bot_app
 from bot.engine import Session, Status
-from storage.tables import Answer, ConsultationSession, Identity, Participant
+from storage.tables import Answer, AnswerTheme, ConsultationSession, Identity, Participant
 from tests.admin.conftest import NOW
 
 _numbers = itertools.count(1)
@@ -43,11 +43,15 @@ async def add_person(db, *, consultation: str = "mobilite", channel: str = "tele
         tx.add(session)
         await tx.flush()
         for index, theme in enumerate(themes):
-            tx.add(Answer(session_id=session.id, participant_id=person.id,
-                          consultation_id=consultation, question_id=f"q{index}",
-                          raw_text="…", valid=True, answered_at=at, channel=channel,
-                          association_id=association_id, territory=territory, theme=theme,
-                          theme_score=0.9, theme_source="model"))
+            answer = Answer(session_id=session.id, participant_id=person.id,
+                            consultation_id=consultation, question_id=f"q{index}",
+                            raw_text="…", valid=True, answered_at=at, channel=channel,
+                            association_id=association_id, territory=territory, theme=theme,
+                            theme_score=0.9, theme_source="model")
+            tx.add(answer)
+            await tx.flush()
+            tx.add(AnswerTheme(answer_id=answer.id, theme=theme, consultation_id=consultation,
+                               question_id=f"q{index}", score=0.9, source="model"))
         return person.id, session.id
 
 

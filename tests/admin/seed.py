@@ -3,7 +3,7 @@
 import itertools
 from datetime import datetime
 
-from storage.tables import Answer, ConsultationSession, Participant
+from storage.tables import Answer, AnswerTheme, ConsultationSession, Participant
 from tests.admin.conftest import NOW
 
 _numbers = itertools.count(1)
@@ -32,12 +32,21 @@ async def add_session(db, *, consultation: str = "mobilite", status: str = "comp
         tx.add(session)
         await tx.flush()
         for answer in answers:
-            tx.add(Answer(
+            source = answer.get("source", "model" if answer.get("theme") else None)
+            row = Answer(
                 session_id=session.id, participant_id=person.id, consultation_id=consultation,
                 question_id=answer["question"], raw_text=answer.get("text", ""),
                 value=answer.get("value"), valid=True, answered_at=answer.get("at", started_at),
                 redacted_text=answer.get("redacted", answer.get("text")), channel=channel,
                 association_id=association_id, territory=territory,
                 theme=answer.get("theme"), theme_score=answer.get("score"),
-                theme_source=answer.get("source", "model" if answer.get("theme") else None)))
+                theme_source=source, excluded=answer.get("excluded"))
+            tx.add(row)
+            await tx.flush()
+            # Every theme that counts, the main one first (an answer may raise several).
+            themes = answer.get("themes") or ([answer["theme"]] if answer.get("theme") else [])
+            for position, theme in enumerate(themes):
+                tx.add(AnswerTheme(answer_id=row.id, theme=theme, consultation_id=consultation,
+                                   question_id=answer["question"], source=source,
+                                   score=answer.get("score") if position == 0 else None))
         return session.id

@@ -1,5 +1,6 @@
 """Every admin page, in a real browser with realistic data, passes axe's WCAG 2.1 A and AA rules."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import build
 from bot.settings import Settings
-from storage import feedback, invites, labels
+from storage import curation, feedback, invites, labels
 from storage.database import Database
 from storage.tables import Answer
 from tests.admin import people
@@ -129,11 +130,14 @@ async def seed(db: Database) -> int:
         ids = dict((await tx.execute(select(Answer.raw_text, Answer.id)
                                      .where(Answer.question_id == "probleme"))).all())
         await labels.record_model_labels(
-            tx, [(ids[text], theme, score) for text, theme, score, *_ in PEOPLE], MODEL, NOW)
+            tx, [(ids[text], [(theme, score)]) for text, theme, score, *_ in PEOPLE], MODEL,
+            NOW)
         await labels.save_summaries(tx, "mobilite", MODEL, {
-            ("probleme", "prix"): (2, [["cher", 2], ["ter", 1]], [PEOPLE[0][0], PEOPLE[6][0]]),
-            ("probleme", "fiabilite"): (1, [["supprimés", 1]], [PEOPLE[3][0]]),
-            ("probleme", "velo"): (1, [], [PEOPLE[2][0]])}, NOW)
+            ("probleme", "prix"): (2, [["cher", 2], ["ter", 1]],
+                                   [ids[PEOPLE[0][0]], ids[PEOPLE[6][0]]]),
+            ("probleme", "fiabilite"): (1, [["supprimés", 1]], [ids[PEOPLE[3][0]]]),
+            ("probleme", "velo"): (1, [], [ids[PEOPLE[2][0]]])}, NOW)
+        await curation.pin(tx, ids[PEOPLE[0][0]], "prix", OFFICIAL, NOW)
         await feedback.send(tx, feedback.Audience("mobilite", "prix", None),
                             "La Région baisse le prix de l'abonnement TER dès janvier.",
                             OFFICIAL, NOW)
@@ -247,8 +251,9 @@ async def test_an_invitation_created_by_an_association_meets_wcag_aa(site):
 async def test_a_review_saved_meets_wcag_aa(site):
     page = site[1]["official"].page
     await page.goto(f"{MOBILITE}/revue")
+    await page.get_by_label(re.compile("La proposition est juste")).first.check()
     await page.get_by_role("button", name="Enregistrer").click()
-    await page.get_by_role("status").filter(has_text="enregistrés").wait_for()
+    await page.get_by_role("status").filter(has_text="enregistrée").wait_for()
     await check(page)
 
 

@@ -46,17 +46,18 @@ async def seeded(relais, db):
         ids = []
         for n, (text, _, _) in enumerate(ANSWERS):
             at = NOW - timedelta(days=n)
-            people = await participants.ids_of(tx, relais.vault, {("web", f"personne-{n}")}, at)
+            people = await participants.ids_of(tx, relais.vault,
+                                               {("telegram", f"personne-{n}")}, at)
             session = await conversations.open_session(
-                tx, people["web", f"personne-{n}"], "mobilite", {}, "completed", at)
+                tx, people["telegram", f"personne-{n}"], "mobilite", {}, "completed", at)
             await conversations.set_territory(tx, session, "80")
-            await conversations.record_answer(tx, session, "probleme", text, text, True, at,
-                                              channel="web")
+            await conversations.record_answer(tx, session, "probleme", text, None, True, at,
+                                              channel="telegram")
             ids.append(await conversations.answer_id(tx, session.id, "probleme"))
         pairs = list(zip(ids, ANSWERS, strict=True))
         await labels.set_redacted(tx, [(i, text) for i, (text, _, _) in pairs])
         await labels.record_model_labels(
-            tx, [(i, theme, score) for i, (_, theme, score) in pairs], MODEL, NOW)
+            tx, [(i, [(theme, score)]) for i, (_, theme, score) in pairs], MODEL, NOW)
     return ids
 
 
@@ -100,17 +101,24 @@ async def test_an_official_signs_in_reads_reviews_and_exports(tab, db, seeded):
     assert await page.locator("img[src=x]").count() == 0
     await snapshot(page, "04-question-ouverte")
 
-    # The review queue: one theme changed with the keyboard, one answer skipped with a click,
-    # the others confirmed as proposed.
+    # The review queue: nothing ticked in advance; one proposal validated and one theme
+    # chosen with the keyboard, one answer validated with a click, one left untouched.
     await page.get_by_role("link", name="Revue", exact=True).click()
     await page.wait_for_url("**/admin/consultations/mobilite/revue")
     await page.get_by_text(HOSTILE, exact=True).wait_for()
-    await page.locator("fieldset", has_text=unsure[0]).locator("input:checked").focus()
-    await page.keyboard.press("ArrowDown")  # from "Fréquence et horaires" to the next theme
-    await page.locator("fieldset", has_text=cycling[0]).get_by_label("Passer").check()
+    assert await page.locator("form.revue input:checked").count() == 0
+    first = page.locator("fieldset", has_text=HOSTILE)
+    await first.get_by_label(re.compile("La proposition est juste")).focus()
+    await page.keyboard.press("Space")
+    rural = page.locator("fieldset", has_text=unsure[0]).get_by_label(
+        "Desserte des territoires ruraux", exact=False)
+    await rural.focus()
+    await page.keyboard.press("Space")
+    await page.locator("fieldset", has_text=cheap[0]).get_by_label(
+        re.compile("La proposition est juste")).check()
     await snapshot(page, "05-revue")
     await page.get_by_role("button", name="Enregistrer").click()
-    await page.get_by_role("status").filter(has_text="3 thèmes enregistrés").wait_for()
+    await page.get_by_role("status").filter(has_text="3 réponses enregistrées").wait_for()
     await snapshot(page, "06-revue-enregistree")
     async with db.read() as tx:
         readings = await review.official_labels(tx, "mobilite")

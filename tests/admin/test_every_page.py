@@ -29,5 +29,8 @@ async def test_every_page_opens_after_real_conversations(as_role, relais):
     for consultation, tab in PAGES:
         response = await web.get(f"/admin/consultations/{consultation}{tab}")
         assert response.status == 200, (consultation, tab, await response.text())
+    # The conversations went through the web simulator: trials, counted when asked for.
     body = await (await web.get("/admin/consultations/mobilite")).text()
+    assert "Nord" not in body and "1 conversation d'essai" in body
+    body = await (await web.get("/admin/consultations/mobilite?essais=1")).text()
     assert "Nord" in body  # the conversation's postcode, 59000, is counted

@@ -13,7 +13,7 @@ URL = "/admin/consultations/mobilite"
 async def seed(db, association_id):
     for status, channel, territory, consented, days in [
         ("completed", "telegram", "80", True, 0), ("completed", "sms", "59", True, 0),
-        ("completed", "sms", "59", True, 1), ("active", "web", "02", True, 1),
+        ("completed", "sms", "59", True, 1), ("active", "telegram", "02", True, 1),
         ("stopped", "sms", "62", True, 2), ("stopped", "telegram", None, False, 2),
         ("refused", "telegram", None, False, 9), ("consent", "sms", None, False, 9),
     ]:
@@ -87,6 +87,24 @@ async def test_charts_are_accessible_svg_followed_by_their_table(as_role, db, as
                     "dans-le-temps"):
         after = body[body.index(f'id="{heading}"'):]
         assert after.index("</figure>") < after.index("<table>")
+
+
+async def test_trial_conversations_are_left_out_unless_asked_for(as_role, db, association):
+    await seed(db, association.id)
+    for channel in ("web", "terminal", "web"):
+        await add_session(db, status="completed", channel=channel, territory="80")
+    web = await as_role("official")
+    body = await (await web.get(URL)).text()
+    assert "<strong>8</strong> sessions ouvertes" in body
+    assert "3 conversations d'essai (simulateur web, terminal) ne sont pas comptées" in body
+    assert "Simulateur web" not in body
+    shown = await (await web.get(URL + "?essais=1")).text()
+    assert "<strong>11</strong> sessions ouvertes" in shown
+    assert "Les chiffres comprennent 3 conversations d'essai" in shown
+    assert '"nombre">2<' in row(shown, "Simulateur web")
+    assert '"nombre">1<' in row(shown, "Terminal")
+    weekly = await (await web.get(URL + "?essais=1&periode=semaine")).text()
+    assert 'href="?periode=jour&amp;essais=1#dans-le-temps"' in weekly
 
 
 async def test_an_empty_consultation_shows_zeros(as_role):

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage import labels
+from storage import answer_queries, labels
+from storage.answer_queries import AnswerFilter
 from tests.admin.conftest import NOW
 from tests.admin.seed import add_session
 
@@ -78,23 +79,60 @@ async def test_open_questions_show_themes_with_share_and_trend(as_role, db, rela
     web = await as_role("official")
     body = await (await web.get(f"{BASE}/probleme")).text()
     prix = row(body, "Prix et tarifs")  # answered 0, 3 and 6 days ago
-    assert '"nombre">3<' in prix and "50,0\u00a0%" in prix and "en hausse (+3)" in prix
+    # Three answers in a first week are no trend: nothing says "en hausse".
+    assert '"nombre">3<' in prix and "50,0\u00a0%" in prix and "trop peu de réponses" in prix
     fiabilite = row(body, "Retards et suppressions")  # 9 and 12 days ago
-    assert '"nombre">2<' in fiabilite and "en baisse (−2)" in fiabilite
+    assert '"nombre">2<' in fiabilite and "trop peu de réponses" in fiabilite
     assert '"nombre">1<' in row(body, "Pas encore classées")
-    assert "6 réponses" in body
+    assert "6 réponses" in body and "en hausse" not in body
+
+
+@pytest.mark.parametrize(("last_week", "week_before", "said"), [
+    (15, 6, "en hausse (+9)"), (4, 16, "en baisse (−12)"), (10, 10, "stable"),
+    (16, 3, "trop peu de réponses"),  # fewer than 5 the week before
+    (12, 7, "trop peu de réponses"),  # fewer than 20 over the two weeks
+])
+async def test_a_trend_is_said_only_on_enough_answers(as_role, db, relais, last_week,
+                                                     week_before, said):
+    relais.clock = lambda: NOW + timedelta(hours=1)
+    for days, count in ((1, last_week), (10, week_before)):
+        for index in range(count):
+            await answered(db, {"question": "probleme", "text": f"réponse {days}-{index}",
+                                "theme": "prix", "score": 0.8,
+                                "at": NOW - timedelta(days=days)})
+    web = await as_role("official")
+    body = await (await web.get(f"{BASE}/probleme")).text()
+    assert said in row(body, "Prix et tarifs")
+
+
+async def test_an_answer_with_several_themes_counts_in_each(as_role, db):
+    await answered(db, {"question": "probleme", "text": "cher et en retard", "theme": "prix",
+                        "themes": ["prix", "fiabilite"], "score": 0.6})
+    await answered(db, {"question": "probleme", "text": "trop cher", "theme": "prix",
+                        "score": 0.9})
+    web = await as_role("official")
+    body = await (await web.get(f"{BASE}/probleme")).text()
+    assert '"nombre">2<' in row(body, "Prix et tarifs") and "100,0" in row(body, "Prix et tarifs")
+    assert '"nombre">1<' in row(body, "Retards et suppressions")
+    assert "2 réponses." in body and "leur somme dépasse ici 100" in body
+    assert "Prix et tarifs + Retards et suppressions" in body  # the answer's two themes
+    only = await (await web.get(f"{BASE}/probleme?theme=fiabilite")).text()
+    assert "cher et en retard" in only and "trop cher<" not in only
 
 
 async def test_theme_summaries_show_terms_and_redacted_examples(as_role, db):
     await seed_open(db)
+    async with db.read() as tx:
+        first = (await answer_queries.page(tx, AnswerFilter("mobilite", "probleme",
+                                                            themes=("prix",)),
+                                           offset=0, limit=1))[0]
     async with db.transaction() as tx:
         await labels.save_summaries(tx, "mobilite", "v1", {
-            ("probleme", "prix"): (3, [["billet", 12], ["abonnement", 7]],
-                                   ["Le billet coûte [NOM] trop cher"])}, NOW)
+            ("probleme", "prix"): (3, [["billet", 12], ["abonnement", 7]], [first.id])}, NOW)
     web = await as_role("official")
     body = await (await web.get(f"{BASE}/probleme")).text()
     assert "<bdi>billet</bdi> (12)" in body
-    assert '<blockquote class="citation">Le billet coûte [NOM] trop cher</blockquote>' in body
+    assert f'<blockquote class="citation">{first.text}</blockquote>' in body
     assert 'href="?theme=prix#reponses"' in body
 
 

@@ -16,15 +16,22 @@ MODEL = "modele-test"
 
 
 async def answer(db, text: str, theme: str | None = None, score: float | None = None,
-                 consultation: str = "mobilite", question: str = "probleme") -> int:
-    """Stores a free-text answer with the model's theme; returns its id."""
+                 consultation: str = "mobilite", question: str = "probleme",
+                 also: tuple[tuple[str, float], ...] = ()) -> int:
+    """Stores a free-text answer with the model's theme (and `also` others); returns its id."""
     session_id = await add_session(db, consultation=consultation, answers=(
         {"question": question, "text": text, "redacted": text},))
     async with db.transaction() as tx:
         answer_id = await conversations.answer_id(tx, session_id, question)
         if theme is not None:
-            await labels.record_model_labels(tx, [(answer_id, theme, score)], MODEL, NOW)
+            await labels.record_model_labels(tx, [(answer_id, [(theme, score), *also])],
+                                             MODEL, NOW)
     return answer_id
+
+
+def checked(page: str) -> list[str]:
+    """Returns the names of the check boxes and radio buttons ticked on a page."""
+    return re.findall(r'<input type="(?:checkbox|radio)" name="([^"]+)"[^>]* checked', page)
 
 
 async def row(db, answer_id: int) -> Answer:
@@ -38,7 +45,7 @@ async def audit_rows(db, action_prefix: str = "theme.") -> list[AuditEntry]:
             AuditEntry.action.startswith(action_prefix)).order_by(AuditEntry.id)))
 
 
-async def test_the_least_sure_answers_come_first_with_the_model_theme_preselected(as_role, db):
+async def test_disputed_then_least_sure_answers_come_first_and_nothing_is_ticked(as_role, db):
     sure = await answer(db, "Le TER est trop cher", "prix", 0.95)
     unsure = await answer(db, "bof les trains", "fiabilite", 0.31)
     middling = await answer(db, "pas de car le dimanche", "frequence_horaires", 0.55)
@@ -46,15 +53,84 @@ async def test_the_least_sure_answers_come_first_with_the_model_theme_preselecte
     await answer(db, "pas encore classée")  # no theme yet: nothing to review
     doubtful = await answer(db, "euh", "autre", 0.8)
     confirmed = await answer(db, "trop cher le train", "prix", 0.2)
+    disputed = await answer(db, "des trains le soir svp", "confort_securite", 0.97)
     async with db.transaction() as tx:  # participants said yes to "autre" and to "prix"
         await labels.record_person_label(tx, doubtful, "autre", "participant", None, NOW)
         await labels.record_person_label(tx, confirmed, "prix", "participant", None, NOW)
+        # …and no to "confort et sécurité"
+        await labels.record_person_label(tx, disputed, "confort_securite", "participant",
+                                         None, NOW, negative=True)
     web = await as_role("official")
     page = await (await web.get(QUEUE)).text()
     order = [m for m in re.findall(r'name="theme-(\d+)"', page)]
-    assert list(dict.fromkeys(map(int, order))) == [doubtful, unsure, middling, other, sure]
-    assert re.search(rf'name="theme-{unsure}" value="fiabilite" checked', page)
-    assert "confiance 31,0" in page
+    assert list(dict.fromkeys(map(int, order))) == \
+        [disputed, doubtful, unsure, middling, other, sure]
+    assert checked(page) == []  # no guess is ever pre-selected
+    assert "Le participant n'est pas d'accord" in page
+    assert "ce n'est pas « Confort et sécurité »" in page
+    assert f'name="valider-{unsure}" value="fiabilite"' in page
+    assert "confiance 31,0" in page and "Rien n'est coché d'avance" in page
+    # The participant's no took the model's theme off the answer.
+    assert (await row(db, disputed)).theme is None
+
+
+async def test_only_what_the_official_chose_is_saved(as_role, db):
+    """Ten answers on a page, six corrected, one validated, three untouched: seven saved."""
+    ids = [await answer(db, f"réponse numéro {n}", "prix", 0.47 + n / 100) for n in range(10)]
+    web = await as_role("official")
+    page = await (await web.get(QUEUE)).text()
+    assert all(f'name="theme-{i}"' in page for i in ids)
+    token = await form_token(web, QUEUE)
+    form = {"csrf": token, f"valider-{ids[6]}": "prix"}
+    form.update({f"theme-{i}": "velo" for i in ids[:6]})
+    response = await web.post(QUEUE, data=form, allow_redirects=False)
+    assert response.headers["Location"].endswith("revue?enregistres=7")
+    for i in ids[:6]:
+        assert ((await row(db, i)).theme, (await row(db, i)).theme_source) == ("velo", "official")
+    assert ((await row(db, ids[6])).theme, (await row(db, ids[6])).theme_source) == \
+        ("prix", "official")
+    for i in ids[7:]:
+        assert (await row(db, i)).theme_source == "model"
+    async with db.read() as tx:
+        taught = await labels.training_rows(tx, "mobilite")
+    assert sorted(theme for _, theme in taught) == ["prix"] + ["velo"] * 6
+
+
+async def test_an_official_can_give_several_themes_and_validate_two(as_role, db):
+    two = await answer(db, "trop cher et toujours en retard", "prix", 0.6,
+                       also=(("fiabilite", 0.4),))
+    three = await answer(db, "pas de piste cyclable ni de car dans mon village", "velo", 0.5)
+    web = await as_role("official")
+    page = await (await web.get(QUEUE)).text()
+    assert f'name="valider-{two}" value="prix|fiabilite"' in page
+    assert "Prix et tarifs + Retards et suppressions" in page
+    token = await form_token(web, QUEUE)
+    response = await web.post(QUEUE, data=[
+        ("csrf", token), (f"valider-{two}", "prix|fiabilite"),
+        (f"theme-{three}", "velo"), (f"theme-{three}", "desserte_rurale")])
+    assert "2 réponses enregistrées" in await response.text()
+    async with db.read() as tx:
+        themes = await labels.themes_of_answers(tx, [two, three])
+        taught = await labels.training_rows(tx, "mobilite")
+    assert themes == {two: ["prix", "fiabilite"], three: ["desserte_rurale", "velo"]} or \
+        themes == {two: ["prix", "fiabilite"], three: ["velo", "desserte_rurale"]}
+    assert sorted(t for _, t in taught) == ["desserte_rurale", "fiabilite", "prix", "velo"]
+    entries = await audit_rows(db)
+    assert entries[0].details["before"] == ["prix", "fiabilite"]
+    assert entries[0].action == "theme.confirmed"
+
+
+async def test_an_answer_can_be_set_aside_from_the_queue(as_role, db):
+    test = await answer(db, "test test 123", "autre", 0.3)
+    web = await as_role("official")
+    token = await form_token(web, QUEUE)
+    response = await web.post(QUEUE, data={"csrf": token, f"ecarter-{test}": "test"},
+                              allow_redirects=False)
+    assert response.headers["Location"].endswith("enregistres=1")
+    stored = await row(db, test)
+    assert (stored.excluded, stored.excluded_by) == ("test", "official:official@region.example.fr")
+    assert [e.action for e in await audit_rows(db, "answer.")] == ["answer.set_aside"]
+    assert f"theme-{test}" not in await (await web.get(QUEUE)).text()
 
 
 async def test_confirming_and_changing_themes_teach_the_model_and_are_audited(as_role, db):
@@ -64,8 +140,8 @@ async def test_confirming_and_changing_themes_teach_the_model_and_are_audited(as
     web = await as_role("official")
     token = await form_token(web, QUEUE)
     response = await web.post(QUEUE, data={
-        "csrf": token, f"theme-{confirmed}": "prix", f"theme-{changed}": "velo",
-        f"theme-{skipped}": ""}, allow_redirects=False)
+        "csrf": token, f"valider-{confirmed}": "prix", f"theme-{changed}": "velo",
+        f"ecarter-{skipped}": ""}, allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"].endswith("revue?enregistres=2")
     for answer_id, theme in ((confirmed, "prix"), (changed, "velo")):
@@ -77,8 +153,8 @@ async def test_confirming_and_changing_themes_teach_the_model_and_are_audited(as
     assert [(e.action, e.target, e.actor) for e in entries] == [
         ("theme.confirmed", f"reponse:{confirmed}", "official:official@region.example.fr"),
         ("theme.changed", f"reponse:{changed}", "official:official@region.example.fr")]
-    assert entries[1].details == {"consultation": "mobilite", "before": "prix",
-                                  "after": "velo"}
+    assert entries[1].details == {"consultation": "mobilite", "before": ["prix"],
+                                  "after": ["velo"]}
     async with db.read() as tx:
         taught = await labels.training_rows(tx, "mobilite")
     assert sorted(theme for _, theme in taught) == ["prix", "velo"]
@@ -87,23 +163,36 @@ async def test_confirming_and_changing_themes_teach_the_model_and_are_audited(as
 
 
 @pytest.mark.parametrize(("case", "status"), [
-    ("other_consultation", 404), ("missing_answer", 404), ("unknown_theme", 400),
-    ("bad_answer_id", 400)])
+    ("other_consultation", 404), ("missing_answer", 404), ("closed_question", 404),
+    ("unknown_theme", 400), ("bad_answer_id", 400), ("arabic_indic_digit", 400),
+    ("superscript_digit", 400), ("huge_id", 400), ("past_integer_column", 400),
+    ("unknown_reason", 400),
+    ("validated_unknown_theme", 400)])
 async def test_bad_labels_are_refused_and_nothing_is_written(as_role, db, case, status):
     good = await answer(db, "trop cher", "prix", 0.4)
     elsewhere = await answer(db, "rien pour les jeunes", "prix", 0.4, consultation="jeunesse",
                              question="besoin")
+    closed = await answer(db, "1", consultation="mobilite", question="priorite")
     form = {"other_consultation": {f"theme-{elsewhere}": "prix"},
             "missing_answer": {"theme-999999": "prix"},
+            "closed_question": {f"theme-{closed}": "prix"},
             "unknown_theme": {f"theme-{good}": "inconnu"},
-            "bad_answer_id": {"theme-12a": "prix"}}[case]
+            "bad_answer_id": {"theme-12a": "prix"},
+            "arabic_indic_digit": {"theme-\u0663": "prix"},
+            "superscript_digit": {"theme-\u00b2": "prix"},
+            "huge_id": {"theme-" + "9" * 24: "prix"},
+            "past_integer_column": {"theme-9999999999": "prix"},
+            "unknown_reason": {f"ecarter-{good}": "pas_beau"},
+            "validated_unknown_theme": {f"valider-{good}": "prix|inconnu"}}[case]
     web = await as_role("official")
     token = await form_token(web, QUEUE)
     response = await web.post(QUEUE, data={"csrf": token, f"theme-{good}": "velo", **form},
                               allow_redirects=False)
     assert response.status == status
     assert (await row(db, good)).theme == "prix"
+    assert (await row(db, good)).excluded is None
     assert (await row(db, elsewhere)).theme_source == "model"
+    assert (await row(db, closed)).theme is None
     assert await audit_rows(db) == []
 
 
@@ -142,9 +231,8 @@ async def test_double_reading_hides_the_other_officials_choice(as_role, db):
     web = await as_role("official")
     page = await (await web.get(QUEUE + "?mode=double")).text()
     assert f'name="theme-{read}"' in page and f'name="theme-{unread}"' not in page
-    assert not re.search(rf'name="theme-{read}" value="[a-z_]+" checked', page)
-    assert re.search(rf'name="theme-{read}" value="" checked', page)
-    assert "Proposé" not in page  # neither the model's nor the colleague's theme
+    assert checked(page) == [] and f"valider-{read}" not in page
+    assert "proposé" not in page  # neither the model's nor the colleague's theme
     # The first reading settled the theme: the plain queue no longer offers it.
     assert f'name="theme-{read}"' not in await (await web.get(QUEUE)).text()
 
@@ -153,7 +241,7 @@ async def test_double_reading_hides_the_other_officials_choice(as_role, db):
                                            f"theme-{read}": "fiabilite"})
     page = await response.text()
     assert response.url.query.get("mode") == "double"
-    assert "1 thème enregistré" in page
+    assert "1 réponse enregistrée" in page
     assert "Aucune réponse ne vous attend en double lecture" in page
     assert "0,0\u00a0% (0 / 1)" in page  # share of agreement: the two officials disagreed
 

@@ -436,7 +436,8 @@ async def matrix(web, db, association):
     await add_user(db, "cible@region.example.fr", "official")
     async with db.read() as tx:
         target = (await users.by_email(tx, "cible@region.example.fr")).id
-    common = {"consultation": "mobilite", "question": "probleme", "user": str(target)}
+    common = {"consultation": "mobilite", "question": "probleme", "user": str(target),
+              "answer": "1"}
     return ({**common, "association": str(association.id), "code": ours.code},
             {**common, "association": str(other.id), "code": theirs.code})
 

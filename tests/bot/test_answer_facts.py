@@ -57,6 +57,11 @@ PRECEDENCE = [
     ([("official", "autre"), ("participant", "prix")], ("autre", "official")),
     ([("participant", "prix"), ("official", "autre")], ("autre", "official")),
     ([("official", "autre"), ("official", "velo")], ("velo", "official")),
+    # The participant's "no" takes the model's theme off; a later model cannot put it back.
+    ([("model", "prix"), ("rejected", "prix")], (None, None)),
+    ([("rejected", "prix"), ("model", "prix")], (None, None)),
+    ([("model", "prix"), ("rejected", "velo")], ("prix", "model")),
+    ([("rejected", "prix"), ("official", "prix")], ("prix", "official")),
 ]
 
 
@@ -64,10 +69,14 @@ PRECEDENCE = [
 async def test_the_theme_that_counts_follows_who_gave_it(wired, given, expected):
     await say(wired, *MOBILITE, consultation="mobilite")
     answer_id = (await answers(wired.db))["probleme"].id
-    for source, theme in given:
+    for version, (source, theme) in enumerate(given):
         async with wired.db.transaction() as tx:
-            if source == "model":
-                await labels.record_model_labels(tx, [(answer_id, theme, 0.42)], "v1", AT)
+            if source == "model":  # each model version labels an answer once
+                await labels.record_model_labels(tx, [(answer_id, [(theme, 0.42)])],
+                                                 f"v{version}", AT)
+            elif source == "rejected":
+                await labels.record_person_label(tx, answer_id, theme, "participant", None, AT,
+                                                 negative=True)
             else:
                 await labels.record_person_label(tx, answer_id, theme, source, "x", AT)
     answer = (await answers(wired.db))["probleme"]

@@ -31,8 +31,7 @@ async def test_answers_get_the_active_models_theme_score_and_version(relais, tmp
         label = await tx.scalar(select(AnswerLabel).where(AnswerLabel.answer_id == answer.id))
         summaries = await labels.summaries_of(tx, "mobilite")
     assert [(s.question_id, s.theme, s.answers) for s in summaries] == [("probleme", "prix", 1)]
-    assert summaries[0].examples == [answer.redacted_text] and "billet" in dict(
-        summaries[0].terms)
+    assert summaries[0].examples == [answer.id] and "billet" in dict(summaries[0].terms)
     assert (label.theme, label.source, label.model_version) == ("prix", "model",
                                                                  classifier.version)
     assert 0.0 < label.score <= 1.0
@@ -110,3 +109,37 @@ async def test_a_participant_confirms_the_theme_understood_and_it_is_stored(rela
         taught = await labels.training_rows(tx, "mobilite")
     assert taught == [("Le TER coûte beaucoup trop cher", "prix")]
     assert "que changeriez-vous" in channel.texts("alice")[-1]
+
+
+async def test_a_participants_no_is_kept_acknowledged_and_sent_to_review(relais, tmp_path):
+    from tests.bot.conversation import RecordingChannel
+
+    await train_consultation(relais.db, relais.flows["mobilite"], tmp_path, lambda _: None)
+    channel = RecordingChannel("web")
+    relais.delivery.channels["web"] = channel
+    await say(relais, *MOBILITE_TO_PROBLEM, "Le TER coûte beaucoup trop cher",
+              consultation="mobilite")
+    await relais.classification.run_once()
+    guessed = channel.texts("alice")[-1]
+    assert guessed.startswith("J'ai compris : Prix et tarifs.")
+    await say(relais, "non")
+    offer = channel.texts("alice")[-1]
+    assert offer.startswith("D'accord, merci de me corriger. De quoi parliez-vous surtout ?")
+    assert "4. Autre chose" in offer and "Prix et tarifs" not in offer
+    answer = (await answers_of(relais, "probleme"))[0]
+    assert (answer.theme, answer.disputed) != ("prix", False)
+    assert answer.disputed and answer.theme != "prix"
+    themes = [theme.id for theme in relais.flows["mobilite"].themes]
+    async with relais.db.read() as tx:
+        queue = await review.queue(tx, "mobilite", ["probleme"], themes, "agent")
+        rejected = list(await tx.scalars(select(AnswerLabel).where(
+            AnswerLabel.answer_id == answer.id, AnswerLabel.negative.is_(True))))
+    assert queue[0].answer_id == answer.id and queue[0].disputed
+    assert [(r.theme, r.source) for r in rejected] == [("prix", "participant")]
+    await say(relais, "1")  # the closest other theme
+    assert "que changeriez-vous" in channel.texts("alice")[-1]
+    answer = (await answers_of(relais, "probleme"))[0]
+    assert answer.theme_source == "participant" and answer.disputed
+    async with relais.db.read() as tx:
+        taught = await labels.training_rows(tx, "mobilite")
+    assert taught == [("Le TER coûte beaucoup trop cher", answer.theme)]

@@ -218,7 +218,7 @@ def test_erasure_asks_for_confirmation():
     session, events = play(flow, "Salut", "oui", "ma réponse", "SUPPRIMER")
     assert "OUI" in last_reply(events) and session.confirming_erasure
     kept, events = play(flow, "non", session=session)
-    assert kept.answers == {"q": "ma réponse"} and kept.question == "r"
+    assert kept.answers == {"q": True} and kept.question == "r"  # words stay out of the session
     erased, events = play(flow, "oui", session=session)
     assert ErasureConfirmed() in events and erased.status is Status.ERASED
     assert erased.answers == {}
@@ -238,7 +238,7 @@ def test_an_idle_session_resumes_with_a_reminder_and_does_not_take_the_message_a
     session, events = play(flow, "coucou", session=session, start=later)
     assert events[0] == SessionResumed()
     assert events[1].text == "Reprenons où vous en étiez (question 2 sur 2).\nR ?"
-    assert session.answers == {"q": "un"} and session.question == "r"
+    assert session.answers == {"q": True} and session.question == "r"
 
 
 def test_a_completed_consultation_says_so():
@@ -297,7 +297,7 @@ def test_a_button_of_an_earlier_question_is_not_taken_for_the_current_one():
 def test_start_in_the_middle_of_a_consultation_repeats_the_question():
     flow = make_flow(*TWO_TEXTS)
     session, events = play(flow, "Salut", "oui", "un", "/start")
-    assert session.answers == {"q": "un"} and session.question == "r"
+    assert session.answers == {"q": True} and session.question == "r"
     assert last_reply(events).endswith("R ?")
 
 
@@ -309,21 +309,80 @@ def test_help_as_a_first_message_gets_help_then_the_notice():
     assert texts[1:] == ["Bienvenue.", "D'accord ?"] and session.status is Status.CONSENT
 
 
-def test_a_confirm_theme_question_asks_whether_the_theme_was_understood():
-    from bot.engine import Theme, ThemeConfirmed, ThemeRejected
+def _theme_flow():
+    from bot.engine import Theme
 
-    flow = Flow(id="essai", title="Essai", welcome="Bienvenue.", consent="D'accord ?",
+    return Flow(id="essai", title="Essai", welcome="Bienvenue.", consent="D'accord ?",
                 consent_refused="Tant pis.", closing="Merci.",
                 questions=(Question("q", QuestionType.TEXT, "Q ?", confirm_theme=True),
                            Question("r", QuestionType.TEXT, "R ?")),
-                themes=(Theme("prix", "le prix des billets", "Les tarifs."),))
+                themes=(Theme("prix", "le prix des billets", "Les tarifs."),
+                        Theme("retards", "les retards", "Ponctualité."),
+                        Theme("velo", "le vélo", "Pistes."),
+                        Theme("rural", "les villages", "Desserte."),
+                        Theme("autre", "autre chose", "Le reste.")))
+
+
+def test_a_confirm_theme_question_asks_whether_the_theme_was_understood():
+    from bot.engine import ThemeConfirmed, ThemeRejected
+
+    flow = _theme_flow()
     session, _ = play(flow, "Salut", "oui")
     turn = advance(flow, session, Inbound("Trop cher", T0 + timedelta(hours=1), theme="prix"))
     assert turn.replies[-1].text.startswith("J'ai compris : le prix des billets. C'est bien ça ?")
-    assert turn.session.answers == {"q": "Trop cher"}
+    assert turn.session.answers == {"q": True}
     yes = advance(flow, turn.session, Inbound("oui", T0 + timedelta(hours=2)))
     assert ThemeConfirmed("q", "prix") in yes.events and yes.session.question == "r"
     no = advance(flow, turn.session, Inbound("non", T0 + timedelta(hours=2)))
     assert ThemeRejected("q", "prix") in no.events and no.session.question == "r"
+    assert no.replies[0].text == "D'accord, merci : une personne de la Région relira votre réponse."
     without = advance(flow, session, Inbound("Trop cher", T0 + timedelta(hours=1)))
     assert without.session.question == "r"  # no model, no question
+
+
+def test_a_no_offers_the_closest_themes_and_a_pick_is_the_participants_theme():
+    from bot.engine import THEME_CHOICE_STEP, ThemeChosen, ThemeRejected
+
+    flow = _theme_flow()
+    session, _ = play(flow, "Salut", "oui")
+    asked = advance(flow, session, Inbound("le train est en retard et cher", T0,
+                                           theme="prix",
+                                           alternatives=("prix", "retards", "inconnu",
+                                                         "velo", "rural", "autre")))
+    assert asked.session.theme_options == ("retards", "velo", "rural")
+    no = advance(flow, asked.session, Inbound("Non", T0))
+    assert ThemeRejected("q", "prix") in no.events
+    offer = no.replies[-1]
+    assert offer.text.startswith("D'accord, merci de me corriger. De quoi parliez-vous surtout ?")
+    assert offer.choices == (("1", "les retards"), ("2", "le vélo"), ("3", "les villages"),
+                             ("4", "Autre chose"))
+    assert offer.question == THEME_CHOICE_STEP and no.session.question == "q"
+    for reply, theme in (("1", "retards"), ("les retards", "retards"), ("velo", "velo")):
+        picked = advance(flow, no.session, Inbound(reply, T0))
+        assert ThemeChosen("q", theme) in picked.events, reply
+        assert picked.session.question == "r" and picked.session.theme_options == ()
+    for reply in ("4", "Autre chose", "je sais pas"):
+        other = advance(flow, no.session, Inbound(reply, T0))
+        assert not [e for e in other.events if isinstance(e, ThemeChosen)], reply
+        assert other.replies[0].text.startswith("D'accord, merci : une personne")
+        assert other.session.question == "r"
+    # A keyword keeps its meaning in the middle of it, and a restart forgets the offer.
+    helped = advance(flow, no.session, Inbound("AIDE", T0))
+    assert helped.replies[-1].question == THEME_CHOICE_STEP
+    restarted = advance(flow, no.session, Inbound("RECOMMENCER", T0))
+    assert restarted.session.theme_options == () and restarted.session.question == "q"
+    again = advance(flow, restarted.session, Inbound("1", T0))
+    assert not [e for e in again.events if isinstance(e, ThemeChosen)]
+
+
+def test_a_reply_that_is_neither_yes_nor_no_goes_on_without_a_verdict():
+    from bot.engine import ThemeConfirmed, ThemeRejected
+
+    flow = _theme_flow()
+    session, _ = play(flow, "Salut", "oui")
+    asked = advance(flow, session, Inbound("trop cher", T0, theme="prix"))
+    turn = advance(flow, asked.session, Inbound("bof", T0))
+    assert not [e for e in turn.events if isinstance(e, ThemeConfirmed | ThemeRejected)]
+    assert turn.session.question == "r"
+    rejected = advance(flow, asked.session, Inbound("non pas du tout", T0))
+    assert ThemeRejected("q", "prix") in rejected.events
