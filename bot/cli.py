@@ -4,6 +4,7 @@ admin accounts."""
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,9 @@ log = logging.getLogger("relais")
 
 def main(argv: list[str] | None = None) -> int:
     """Runs one `relais` command; returns the process exit code."""
+    # Every file Relais creates (database, journals, spool, models, exports, invitations) is
+    # for its owner alone: they hold answers, addresses or the means to read them.
+    os.umask(0o077)
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 
 from bot import engine, referral
+from bot.channels.local import LOCAL_CHANNELS
 from bot.engine import Flow, Inbound, Purpose, QuestionType, Session, Status
 from bot.engine.keywords import keyword_of
 from bot.engine.text import fold_words
@@ -154,7 +155,8 @@ class Processor:
             with tx.sync_session.no_autoflush:
                 for participant_id, group in by_participant.items():
                     await self._apply(tx, context.of(participant_id), group)
-            await inbox.mark_processed(tx, [m.id for m in messages], self.clock())
+            await inbox.mark_processed(tx, [m.id for m in messages], self.clock(),
+                                       forget=_forgettable(messages))
         return len(messages)
 
     async def _load(self, tx, participant_ids: list[int],
@@ -182,7 +184,8 @@ class Processor:
                 message_id = message.id
                 context = await self._load(tx, [participant_id], [message])
                 await self._apply(tx, context.of(participant_id), [message])
-                await inbox.mark_processed(tx, [message.id], self.clock())
+                await inbox.mark_processed(tx, [message.id], self.clock(),
+                                           forget=_forgettable([message]))
         except Exception as error:
             if message_id is None:
                 raise
@@ -381,7 +384,8 @@ class Processor:
                 continue
             elif isinstance(event, engine.DataRequested):
                 held = await conversations.answers_of(tx, pid)
-                self._reply(tx, message, position, data_summary(held), now)
+                self._reply(tx, message, position, data_summary(held), now,
+                            kind=outbox.PERSONAL_DATA)
                 position += 1
             elif isinstance(event, engine.ReplySent):
                 stopped = turn.session.status is Status.STOPPED
@@ -402,6 +406,12 @@ class Processor:
         outbox.enqueue(tx, participant_id=message.participant_id, channel=message.channel,
                        text=text, at=now, choices=[list(c) for c in choices],
                        question_id=question, inbound_id=message.id, position=position, kind=kind)
+
+
+def _forgettable(messages: list[InboundMessage]) -> list[int]:
+    """Returns the messages whose words need not be kept once their turn is applied: the
+    answers keep the one raw copy. The local channels keep theirs for their transcript."""
+    return [m.id for m in messages if m.channel not in LOCAL_CHANNELS]
 
 
 def _state(row: ConsultationSession | None, flow: Flow | None = None) -> Session | None:

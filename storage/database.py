@@ -1,6 +1,8 @@
 """Opens the database (SQLite by default, PostgreSQL for production) and hands out transactions."""
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -75,9 +77,23 @@ class Database:
         await self.engine.dispose()
 
 
+def owner_only(path: str) -> None:
+    """Makes a database file and its journals readable by their owner alone: answers and
+    encrypted addresses are not for the machine's other users. New files already are (the
+    command sets a strict umask); this also mends those an older version created."""
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+
+
 def _configure_sqlite(engine) -> None:
+    path = engine.url.database
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
+        if path and path != ":memory:":
+            owner_only(path)
         # Relais issues BEGIN itself (below), so the driver must not.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -71,12 +71,16 @@ async def oldest_pending(tx: AsyncSession, participant_id: int) -> InboundMessag
         .order_by(InboundMessage.id).limit(1))
 
 
-async def mark_processed(tx: AsyncSession, inbound_ids: list[int], at: datetime) -> None:
-    """Records that messages' turns were applied."""
+async def mark_processed(tx: AsyncSession, inbound_ids: list[int], at: datetime,
+                         forget: list[int] = ()) -> None:
+    """Records that messages' turns were applied, and empties the text of those in `forget`
+    (the row stays, so a redelivery is still recognised)."""
+    table = InboundMessage.__table__
     if inbound_ids:
-        table = InboundMessage.__table__
         await tx.execute(update(table).where(table.c.id.in_(inbound_ids))
                          .values(status=PROCESSED, processed_at=at, error=None))
+    if forget:
+        await tx.execute(update(table).where(table.c.id.in_(forget)).values(text=""))
 
 
 async def record_failure(tx: AsyncSession, inbound_id: int, error: str,

@@ -13,8 +13,11 @@ from storage.tables import OutboxMessage, Participant
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 # Sent even to a participant who just opted out: the confirmation that they did.
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+# The answer to MES DONNEES: it quotes the person's answers, so its text is emptied once
+# delivered (the answers table keeps the one raw copy).
+PERSONAL_DATA = "data"
 # Answers to what a participant wrote; anything else is a message Relais starts.
-CONVERSATIONAL = ("reply", OPT_OUT_CONFIRMATION)
+CONVERSATIONAL = ("reply", OPT_OUT_CONFIRMATION, PERSONAL_DATA)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ async def mark_sent(tx: AsyncSession, sent: list[tuple[int, str | None, datetime
             status=SENT, provider_id=bindparam("sent_provider_id"), sent_at=bindparam("at"),
             lease_until=None, error=None),
         [{"message_id": m, "sent_provider_id": p, "at": at} for m, p, at in sent])
+    await tx.execute(update(table).where(table.c.id.in_([m for m, _, _ in sent]),
+                                         table.c.kind == PERSONAL_DATA)
+                     .values(text=""))
 
 
 async def mark_retry(tx: AsyncSession, message_id: int, error: str, not_before: datetime) -> None:

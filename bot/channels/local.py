@@ -7,6 +7,7 @@ from bot.channels.base import OutgoingMessage
 
 WEB = "web"
 TERMINAL = "terminal"
+LOCAL_CHANNELS = (WEB, TERMINAL)
 
 
 class WebChannel:
