@@ -40,9 +40,23 @@ class Span(NamedTuple):
     label: str
 
 
+WORDS = Path(__file__).parent / "redaction_words"
+
+
 def _words(text: str) -> frozenset[str]:
     """Returns the words of text, folded like the tokens they are compared with."""
     return frozenset(_fold(word) for word in text.split())
+
+
+def _lines(name: str) -> list[str]:
+    """Returns the entries of the list file redaction_words/NAME.txt, folded, without comments."""
+    with open(WORDS / f"{name}.txt", encoding="utf-8") as lines:
+        return [_fold(line.strip()) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _words_file(name: str) -> frozenset[str]:
+    """Returns the words of the list file redaction_words/NAME.txt."""
+    return frozenset(_lines(name))
 
 
 def _fold(word: str) -> str:
@@ -53,131 +67,44 @@ def _fold(word: str) -> str:
 
 # Common first names in France (births of the last eighty years, every origin), written by hand.
 # These are never ordinary French words, so they are names even in lower case ("jai vu kevin").
-FIRST_NAMES = _words("""
-    aaron abdel abdelkader abdoulaye abel adam adele adeline adrien adrienne agathe agnes ahmed
-    aicha aissatou alain alban alexandra alexandre alexia alexis alfred alice aline alison alix
-    amandine amelie amina aminata amine anais andre andrea andree angelique anissa annabelle
-    anne annette annick annie anouk antoine antonin arlette armand arnaud arthur audrey augustin
-    aurelie aurelien axel axelle aymeric ayoub baptiste bastien beatrice benedicte benjamin
-    benoit bernadette bilal boubacar brahim brandon brigitte bruno bryan camille carine carla
-    carole caroline catherine cecile celia celine chantal charlene charles charline chloe
-    christelle christian christiane christine christophe claude claudine clement colette coralie
-    corentin corinne cyril cyrille damien daniel daniele danielle david delphine denis denise
-    didier djamel djamila dominique dylan edith edouard eliane elias elisabeth elise elodie
-    eloise emilie emilien emma emmanuel emmanuelle enzo eric estelle ethan etienne eugenie eva
-    evelyne fabien fabienne fabrice fanny farid fatima fatou fernand fernande florian francine
-    francis franck francois francoise frederic frederique gabriel gabrielle gael gaelle gaetan
-    genevieve georges georgette gerard germaine ghislaine gilbert gilles ginette gisele gregory
-    guillaume gwenaelle hakim hamza helene henri henriette herve hugo ibrahim ibrahima ilyes
-    imane ines irene isabelle jacqueline jacques jeanne jeannine jennifer jeremie jeremy jerome
-    jessica joel joelle johan johanna jonathan jordan joseph josette josiane jules julia julie
-    julien juliette justine kader kadiatou karim karima karine kelly kenza kevin khadija killian
-    laetitia laura laure laurence laurent lea leila leo leon leonie liam lina lionel lisa loic
-    lola louis louise luc lucas lucie lucien lucienne lucile ludovic lydie mael maelle maeva
-    malika mamadou manon marcel marcelle margaux margot maria mariama marie marius martine
-    matheo mathias mathieu mathilde mathis matteo mehdi melanie melissa meriem michel michele
-    micheline mickael mireille mohamed mohammed monique morgane moussa muriel mustapha myriam
-    nabil nadege nadia nadine nathalie nathan nicolas nicole noah noe noemie nolan nora oceane
-    odette odile olga omar ophelie oumar ousmane pascale patrice patricia patrick paul paulette
-    pauline philippe rachel rachid raphael raphaelle rayan raymond raymonde regis remi rene
-    renee robert rodolphe roger romain ryan sabine sabrina sacha salma samia samir samuel sandra
-    sandrine sarah sebastien serge severine simon simone solene sophie stephane stephanie steven
-    suzanne sylvain sylviane sylvie theo thibault thierry thomas timeo tom valentin valentine
-    valerie vanessa veronique victor vincent virginie xavier yanis yannick yasmine yassine yohan
-    youssef yvan yves yvette yvonne zoe
-""")
+FIRST_NAMES = _words_file("first_names")
 # Names that are also ordinary words ("un jean", "le marc de café", "olivier", "max 2 bus"):
 # a name only when capitalised inside a sentence, or in a naming context.
-WORD_NAMES = _words("""
-    aime ange auguste aurore blanche capucine celeste charlotte claire clemence constance desire
-    fleur grace honore jade jean juste madeleine manuel marc marine max maxime modeste olivier
-    pascal patience perle pierre prosper prudence said victoire
-""")
+WORD_NAMES = _words_file("word_names")
 # Names that are also places or flowers ("à Florence", "depuis Albert", "Rose, bleu ou vert"):
 # a name only in a naming context (title, relation, "je m'appelle", a surname after it).
-PLACE_NAMES = _words("""
-    albert ambre florence iris lilas lourdes marguerite nancy olive rose valence vienne violette
-""")
+PLACE_NAMES = _words_file("place_names")
 
-TITLES = _words("""
-    m mr monsieur messieurs mme mmes madame mesdames mlle mlles melle mademoiselle docteur dr
-    pr professeur maitre
-""")
+TITLES = _words_file("titles")
 # Offices written between a title and a name: "Monsieur le Président Bertrand".
-OFFICES = _words("""
-    president presidente maire depute deputee senateur senatrice ministre directeur directrice
-    proviseur proviseure principal principale prefet prefete conseiller conseillere commissaire
-    adjoint adjointe elu elue
-""")
+OFFICES = _words_file("offices")
 # Words that introduce a relative or an acquaintance: "ma voisine Fatima", "mon pote mohamed".
-RELATIONS = _words("""
-    aine ainee ami amie amies amis beau-fils beau-frere beau-pere bebe belle-fille belle-mere
-    belle-soeur benevole bru cadet cadette camarade chauffeur chef collegue collegues coloc
-    colocataire colocs compagne compagnon conjoint conjointe conseiller conseillere copain
-    copains copine copines cousin cousine cousines cousins educateur educatrice enfant enfants
-    epouse epoux femme fiance fiancee fille filles filleul filleule fils frere freres gendre
-    grand-mere grand-pere infirmier infirmiere instituteur institutrice jumeau jumeaux jumelle
-    jumelles maitresse maman mamie mamy mari marraine medecin mere neveu neveux niece nieces
-    nounou oncle papa papi papy parents parrain patron patronne pere petit-fils petite-fille
-    petites-filles petits-enfants pote potes prof professeur professeure referent referente
-    soeur soeurs tante tata tonton tuteur tutrice voisin voisine voisines voisins
-""")
+RELATIONS = _words_file("relations")
 POSSESSIVES = _words("mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs")
 # Before these a lower-case first name is rather a typo ("de marie" for "de mairie").
 DETERMINERS = POSSESSIVES | _words("le la les l' un une de du des d' au aux en sur ce cette")
 ARTICLES = _words("le la les l' un une")
-ADJECTIVES = _words("""
-    petit petite petits petites grand grande grands grandes cher chere meilleur meilleure jeune
-    vieux vieil vieille ancien ancienne nouveau nouvel nouvelle ex propre seul seule
-""")
+ADJECTIVES = _words_file("adjectives")
 # Phrases after which a name follows, as folded token sequences.
-INTRODUCTIONS = [tuple(phrase.split()) for phrase in (
-    "je m' appelle", "je m appelle", "jm'appelle", "jmappelle", "m' appelle", "je me nomme",
-    "my name is", "moi c' est", "moi c est", "un certain", "une certaine", "signe", "signee",
-    "cordialement", "bien a vous",
-)]
+INTRODUCTIONS = [tuple(phrase.split()) for phrase in _lines("introductions")]
 # After these, a name may be written in lower case: "je m'appelle kevin".
 STRONG_INTRODUCTIONS = {"appelle", "jm'appelle", "jmappelle", "nomme", "is"}
 # A name right after these words names a place or an institution ("lycée Jean Moulin",
 # "Saint-Quentin", "arrêt Victor Hugo"), not a person the answer is about.
-PLACE_WORDS = _words("""
-    saint sainte st ste lycee college ecole stade centre salle gymnase hopital clinique
-    mediatheque bibliotheque maison espace fondation institut universite campus gare station
-    arret pont parc square rue avenue boulevard place allee impasse quai residence quartier cite
-    dom
-""")
+PLACE_WORDS = _words_file("place_words")
 # Prepositions that put a following ambiguous name in a place ("à Florence", "depuis Albert").
 PLACE_PREPOSITIONS = _words("a au aux en vers depuis jusqu' jusqu de d' du sur entre et ou pres")
 # Particles inside a surname when followed by a capitalised word ("Nguyen van Long").
 NAME_PARTICLES = _words("van von ben bin ibn el al da di dos das della")
 INNER_PARTICLES = NAME_PARTICLES | _words("de du des d' la le")
 # Function words and everyday words that are never names, even capitalised or shouted.
-STOPWORDS = _words("""
-    a à au aux avec alors apres avant bien bon bonjour bonsoir bjr slt salut coucou merci c ca
-    ce cela ces cest cet cette chez comme contre dans de des du donc elle elles en encore entre
-    est et etait etre eu fait faut il ils j je jai jsuis jsui la le les leur leurs lui ma mais
-    me meme mes moi mon ne ni non nos notre nous on ou oui par pas peu plus pour pourquoi quand
-    que quel quelle qui sa sans se ses si son sont sous suis sur ta te tes toi ton tous tout
-    toute tres tu un une vos votre vous y h hier aujourd'hui demain soir matin midi semaine
-    region mairie madame monsieur cordialement svp stp mail tel numero adresse contact urgent ok
-    dsl mdr lol veuillez the and of is i in my to we our you your
-""")
+STOPWORDS = _words_file("stopwords")
 # Days and months are no names, but they are words of street names ("rue du 8 Mai 1945").
-CALENDAR = _words("""
-    lundi mardi mercredi jeudi vendredi samedi dimanche janvier fevrier mars avril mai juin
-    juillet aout septembre octobre novembre decembre
-""")
-STREET_TYPES = _words("""
-    rue route rte avenue av ave boulevard bd bld blvd chemin ch impasse imp allee residence res
-    lotissement lot sentier ruelle venelle sente chaussee faubourg fg hameau lieu-dit
-    rond-point
-""")
+CALENDAR = _words_file("calendar")
+STREET_TYPES = _words_file("street_types")
 # Street types that are also everyday words ("en cours d'EMC", "sur le quai", "la route"):
 # an address only with a house number or a capitalised name after du/de la/des.
-WEAK_STREET_TYPES = _words("""
-    place pl quai square passage voie cite parc domaine port mail promenade
-    esplanade clos villa parvis traverse montee
-""")
+WEAK_STREET_TYPES = _words_file("weak_street_types")
 # "cours" is a lesson far more often than a street: an address only with a house number.
 NUMBERED_STREET_TYPES = _words("cours")
 STREET_PARTICLES = _words("de du des d' l' la le les aux")
@@ -185,9 +112,7 @@ STREET_PARTICLES = _words("de du des d' l' la le les aux")
 WEAK_LINKS = {("du",), ("des",), ("de", "la"), ("de", "l'"), ("d'",)}
 ABBREVIATIONS = _words("av ave bd bld blvd ch imp res lot fg pl rte")
 HOUSE_SUFFIXES = _words("bis ter quater b c")
-BUILDING_WORDS = _words("""
-    bat bt batiment appt apt app appartement esc escalier etage porte entree logement log
-""")
+BUILDING_WORDS = _words_file("building_words")
 # What may open a sentence, a list item or a quotation, where any word takes a capital.
 OPENERS = frozenset(".!?…:;\"«»“”-–—•*/|")
 
