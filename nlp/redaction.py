@@ -30,6 +30,9 @@ BATCH_SIZE = 256
 PLACEHOLDERS = {"PHONE": "[téléphone]", "EMAIL": "[courriel]", "ADDRESS": "[adresse]",
                 "PERSON": "[personne]", "NIR": "[NIR]", "IBAN": "[IBAN]"}
 LABELS = tuple(PLACEHOLDERS)
+# Found by patterns and checks rather than by context; among them the longest span wins ("1 85
+# 05 78 006 084 91" is a NIR, not a phone number inside it).
+PRECISE = frozenset({"EMAIL", "PHONE", "NIR", "IBAN"})
 
 
 class Span(NamedTuple):
@@ -80,6 +83,13 @@ TITLES = _words_file("titles")
 OFFICES = _words_file("offices")
 # Words that introduce a relative or an acquaintance: "ma voisine Fatima", "mon pote mohamed".
 RELATIONS = _words_file("relations")
+# Jobs written before a name like a relation, and the words that may stand between the two.
+ROLES = _words_file("roles")
+ROLE_QUALIFIERS = _words_file("role_qualifiers")
+# Organisations are never names: "mon conseiller France Travail M. Lefebvre".
+ORGANISATIONS = [tuple(name.split()) for name in _lines("organisations")]
+# Surnames that are also words: "jean dupont", "madame fontaine".
+SURNAMES = _words_file("surnames")
 POSSESSIVES = _words("mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs")
 # Before these a lower-case first name is rather a typo ("de marie" for "de mairie").
 DETERMINERS = POSSESSIVES | _words("le la les l' un une de du des d' au aux en sur ce cette")
@@ -89,6 +99,8 @@ ADJECTIVES = _words_file("adjectives")
 INTRODUCTIONS = [tuple(phrase.split()) for phrase in _lines("introductions")]
 # After these, a name may be written in lower case: "je m'appelle kevin".
 STRONG_INTRODUCTIONS = {"appelle", "jm'appelle", "jmappelle", "nomme", "is"}
+# After these, only a listed first name is a name: "je suis Marie", not "je suis Picard".
+FIRST_NAME_INTRODUCTIONS = {"suis"}
 # A name right after these words names a place or an institution ("lycée Jean Moulin",
 # "Saint-Quentin", "arrêt Victor Hugo"), not a person the answer is about.
 PLACE_WORDS = _words_file("place_words")
@@ -113,8 +125,18 @@ WEAK_LINKS = {("du",), ("des",), ("de", "la"), ("de", "l'"), ("d'",)}
 ABBREVIATIONS = _words("av ave bd bld blvd ch imp res lot fg pl rte")
 HOUSE_SUFFIXES = _words("bis ter quater b c")
 BUILDING_WORDS = _words_file("building_words")
+# Mail providers people leave the top-level domain out of: "jean.dupont@gmail".
+EMAIL_PROVIDERS = _words_file("email_providers")
+TOP_LEVEL_DOMAINS = _words_file("top_level_domains")
+# Words near a number that say it is a phone number or a social-security number.
+PHONE_WORDS = _words_file("phone_words")
+NIR_WORDS = _words_file("nir_words")
 # What may open a sentence, a list item or a quotation, where any word takes a capital.
 OPENERS = frozenset(".!?…:;\"«»“”-–—•*/|")
+
+_ORGANISATIONS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _name in ORGANISATIONS:
+    _ORGANISATIONS_BY_FIRST.setdefault(_name[0], []).append(_name)
 
 _TOKEN = re.compile(
     r"(?i:\b(?:jusqu|lorsqu|puisqu|qu|[cdjlmnst])['’](?=[^\W\d_]))"  # elided article, "l'"
@@ -127,10 +149,47 @@ _TOKEN = re.compile(
 _EMAIL = re.compile(
     r"(?<![\w.%+\-])[\w.%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+"
     r"(?:[a-z]{2,24}|[A-Z]{2,24})(?![A-Za-z0-9])")
+# An e-mail address as people disguise or mistype it: "jean.dupont arobase gmail point com",
+# "marie(at)free(dot)fr", "jean dupont @ gmail.com", "julien@yahoo,fr", "chloe@hotmail". What
+# follows the at is checked by _loose_domain.
+_AT = (r"(?:\s*@\s*|\s*[(\[{<]\s*(?:@|at|arr?obas(?:e|ce)?)\s*[)\]}>]\s*"
+       r"|\s+(?:arr?obas(?:e|ce)?|at)\s+)")
+_DOT = r"(?:\s?\.\s?|\s*[(\[{<]\s*(?:dot|point|\.)\s*[)\]}>]\s*|\s+(?:dot|point)\s+|,)"
+_LABEL = r"[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?"
+_LOOSE_EMAIL = re.compile(
+    rf"(?<![\w.%+\-])[\w%+\-]+(?:\.[\w%+\-]+)*{_AT}{_LABEL}(?:{_DOT}{_LABEL})*", re.IGNORECASE)
+_LOOSE_AT = re.compile(_AT, re.IGNORECASE)
+_LOOSE_DOT = re.compile(_DOT, re.IGNORECASE)
+_MAYBE_EMAIL = re.compile(r"@|\barr?obas|\bat\b", re.IGNORECASE)
+# A separator people put between the pairs of a phone number.
+_SEP = r"(?:\s?[.\-/]\s?|\s)"
 # French numbers as people type them, for what the phonenumbers matcher leaves out (a number
-# glued to a word after it, an unassigned range): 0X or +33/0033/(+33) then four pairs.
+# glued to a word after it, an unassigned range, pairs split by slashes): 0X or +33/0033/(+33)
+# then four pairs.
 _FRENCH_PHONE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|\(\+33\)\s?|0)[1-9](?:[ .\-]?\d{2}){4}(?!\d)")
+    r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|\(\+33\)\s?|0)[1-9]"
+    rf"(?:{_SEP}?\d{{2}}){{4}}(?!\d)")
+# A French number without its leading 0 ("6 12 34 56 78"): one digit, then four pairs with the
+# same separator each time, so that a run of numbers in a sentence is not taken for one.
+_NO_TRUNK_PHONE = re.compile(r"(?<![\d+])([1-79])([ .\-/])\d{2}(?:\2\d{2}){3}(?!\d)")
+# A letter O typed for a zero inside a number ("O6 12 34 56 78", "06 1O 45"), and an underscore
+# between digits ("06_12_34_56_78"): a phone number is looked for as if they were "0" and "-".
+_LETTER_O = re.compile(r"(?<![^\W\d_])[Oo](?=\d)|(?<=\d)[Oo](?![^\W\d_])")
+_UNDERSCORE = re.compile(r"(?<=\d)_(?=\d)")
+# A phone number said in words has a zero or a number of ten or more in it.
+_SPOKEN_NUMBER = re.compile(
+    r"(?i)z[ée]ro|\bdix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|"
+    r"cinquante|soixante")
+_NUMBER_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_NUMBER_GAP = re.compile(r"[\s,.;/\-]+")
+# A French social-security number (NIR): sex, year, month, département (2A or 2B in Corsica),
+# commune, order number, then the two-digit key, spaced or not as people copy it.
+_NIR = re.compile(
+    r"(?<![\w+])[1-478](?:[ .\-]?\d){4}[ .\-]?(?:\d{2}|2[AaBb])(?:[ .\-]?\d){6}"
+    r"(?:[ .\-]*(?:cl[ée]\s*:?\s*)?(\d)[ .\-]?(\d))?(?!\w)", re.IGNORECASE)
+# An IBAN: country, check digits, then up to 30 letters and digits, in groups or in one run;
+# _iban finds where it ends by its check digits.
+_IBAN = re.compile(r"(?<![\w+])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 # A day, month and year at the start of a candidate: "01.02.2023 12" is a date and an hour.
 _DATE = re.compile(r"(?:0?[1-9]|[12]\d|3[01])([./\-])(?:0?[1-9]|1[0-2])\1(?:19|20)\d{2}(?!\d)")
 _DIGITS = re.compile(r"\d")
@@ -251,7 +310,8 @@ class Redactor:
     def _find(self, text: str, doc: Doc) -> list[Span]:
         """Combines the rules and the model's persons for one text."""
         tokens = _tokens(text)
-        candidates = _emails(text) + _phones(text) + _addresses(text, tokens, self.lexicon)
+        candidates = _emails(text) + _phones(text) + _identifiers(text) + \
+            _addresses(text, tokens, self.lexicon)
         if self.person_rules:
             candidates += _persons(text, tokens, doc, self.lexicon)
         else:
@@ -276,12 +336,13 @@ def replace(text: str, spans: Sequence[Span]) -> str:
 
 
 def resolve(candidates: Iterable[Span]) -> list[Span]:
-    """Keeps, among overlapping spans, e-mails and phones first, then the longest."""
+    """Keeps, among overlapping spans, the precise kinds (e-mails, phones, NIR, IBAN) first, then
+    the longest."""
     # An e-mail or a phone number comes from a precise rule; a person or an address found
     # inside one ("julie" in "julie.martin@…") is a part of it, and vice versa for a street
     # named after a person ("rue Victor Hugo"), which is the longer span.
     def rank(span: Span) -> tuple:
-        return (span.label not in ("EMAIL", "PHONE"), span.start - span.end, span.start)
+        return (span.label not in PRECISE, span.start - span.end, span.start)
 
     kept: list[Span] = []
     for span in sorted(set(candidates), key=rank):
@@ -292,23 +353,57 @@ def resolve(candidates: Iterable[Span]) -> list[Span]:
 
 
 def _emails(text: str) -> list[Span]:
-    """Returns the e-mail addresses in text."""
-    if "@" not in text:
+    """Returns the e-mail addresses in text, as written or disguised."""
+    if not _MAYBE_EMAIL.search(text):
         return []
-    return [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+    found = [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+    for m in _LOOSE_EMAIL.finditer(text):
+        at = _LOOSE_AT.search(m.group())
+        end = _loose_domain(m.group(), at.end())
+        if end is None:
+            continue
+        start = m.start()
+        if at.group() != "@" and "." not in m.group()[:at.start()]:
+            # "jean dupont @ gmail.com": a first name before a spaced-out address is its start
+            before = re.search(r"([^\W\d_]+) $", text[max(0, start - 30):start])
+            if before and _name_list(_fold(before.group(1))) is not None:
+                start -= len(before.group())
+        found.append(Span(start, m.start() + end, "EMAIL"))
+    return found
+
+
+def _loose_domain(candidate: str, at: int) -> int | None:
+    """Returns where the address in candidate ends, its domain starting at offset at: after the
+    last label that is a top-level domain, or after a mail provider named alone."""
+    labels = [(at, at)]  # (start, end) of each label
+    for dot in _LOOSE_DOT.finditer(candidate, at):
+        labels[-1] = (labels[-1][0], dot.start())
+        labels.append((dot.end(), dot.end()))
+    labels[-1] = (labels[-1][0], len(candidate))
+    for start, end in reversed(labels[1:]):
+        if _fold(candidate[start:end]) in TOP_LEVEL_DOMAINS:
+            return end
+    first_start, first_end = labels[0]
+    if _fold(candidate[first_start:first_end]) in EMAIL_PROVIDERS:
+        return first_end
+    return None
 
 
 def _phones(text: str) -> list[Span]:
-    """Returns the phone numbers in text, French or international."""
+    """Returns the phone numbers in text, French or international, in digits or in words."""
+    found = _spoken_phones(text) if _SPOKEN_NUMBER.search(text) else []
     if len(_DIGITS.findall(text)) < 8:  # the shortest number worth hiding has 8 digits
-        return []
+        return found
+    # Offsets stay those of text: each replacement is one character for one.
+    typed = _UNDERSCORE.sub("-", _LETTER_O.sub("0", text))
     # POSSIBLE leniency also finds unassigned ranges ("+44 7700 900123") and a number glued
     # to a word ("au0634125698"); _dialled keeps out what is only a long number.
-    found = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
-        text, "FR", leniency=phonenumbers.Leniency.POSSIBLE) if _dialled(m)]
-    found += [m.span() for m in _FRENCH_PHONE.finditer(text)]
-    return [Span(start, end, "PHONE") for start, end in found
-            if not _DATE.match(text, start) and not _inside_digits(text, start, end)]
+    spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
+        typed, "FR", leniency=phonenumbers.Leniency.POSSIBLE) if _dialled(m)]
+    spans += [m.span() for m in _FRENCH_PHONE.finditer(typed)]
+    spans += [m.span() for m in _NO_TRUNK_PHONE.finditer(typed) if _without_trunk(typed, m)]
+    return found + [Span(start, end, "PHONE") for start, end in spans
+                    if not _DATE.match(typed, start) and not _inside_digits(typed, start, end)]
 
 
 def _dialled(match: phonenumbers.PhoneNumberMatch) -> bool:
@@ -320,10 +415,163 @@ def _dialled(match: phonenumbers.PhoneNumberMatch) -> bool:
     return raw.startswith("0") and phonenumbers.is_valid_number(match.number)
 
 
+def _without_trunk(text: str, match: re.Match) -> bool:
+    """Tells whether nine digits in pairs are a French number without its 0: a valid one, and a
+    mobile or a number after a word such as "tel", "fixe", "appelez"."""
+    digits = "0" + "".join(c for c in match.group() if c.isdigit())
+    if not phonenumbers.is_valid_number(phonenumbers.parse(digits, "FR")):
+        return False
+    return digits[1] in "67" or _near(text, match.start(), match.end(), PHONE_WORDS)
+
+
+def _near(text: str, start: int, end: int, words: frozenset[str]) -> bool:
+    """Tells whether one of words is written among the 40 characters before start or the 30
+    after end."""
+    around = text[max(0, start - 40):start] + " " + text[end:end + 30]
+    return any(_fold(word) in words for word in re.findall(r"[^\W\d_]+", around))
+
+
 def _inside_digits(text: str, start: int, end: int) -> bool:
     """Tells whether a candidate number runs on into more digits, as a long reference does."""
     return bool(re.search(r"\d[ .\-]?$", text[max(0, start - 2):start])
                 or re.match(r"[ .\-]?\d", text[end:end + 2]))
+
+
+UNITS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
+         "sept": 7, "huit": 8, "neuf": 9}
+TEENS = {"dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
+         "seize": 16}
+TENS = {"vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60}
+
+
+def _spoken_phones(text: str) -> list[Span]:
+    """Returns the French phone numbers said in words, or in words and digits: "zéro six douze
+    trente-quatre cinquante-six soixante-dix-huit", "06 douze 34 56 78"."""
+    tokens = [(m.start(), m.end(), _fold(m.group())) for m in _NUMBER_TOKEN.finditer(text)]
+    found, i = [], 0
+    while i < len(tokens):
+        # the numbers from token i on, each joined to the next by spaces or punctuation only
+        run, j = [], i
+        while j < len(tokens):
+            if run and not _NUMBER_GAP.fullmatch(text, tokens[j - 1][1], tokens[j][0]):
+                break
+            number = _number(tokens, j)
+            if number is None:
+                break
+            digits, k = number
+            run.append((tokens[j][0], tokens[k - 1][1], digits, not tokens[j][2].isdigit()))
+            j = k
+        found += _phones_in(run)
+        i = max(j, i + 1)
+    return found
+
+
+def _phones_in(run: list[tuple[int, int, str, bool]]) -> list[Span]:
+    """Returns the runs of ten digits among numbers (start, end, digits, said in words) that make
+    a French number, 0 then one of 1 to 9, one of them at least said in words."""
+    found, first = [], 0
+    while first < len(run):
+        digits, last = "", first
+        while last < len(run) and len(digits) < 10:
+            digits += run[last][2]
+            last += 1
+        # Like a number in digits, a spoken one needs only its shape: 0, then not 0.
+        if len(digits) == 10 and digits[0] == "0" and digits[1] != "0" and \
+                any(n[3] for n in run[first:last]):
+            found.append(Span(run[first][0], run[last - 1][1], "PHONE"))
+            first = last
+        else:
+            first += 1
+    return found
+
+
+def _number(tokens: list[tuple[int, int, str]], i: int) -> tuple[str, int] | None:
+    """Reads a number from 0 to 99 in digits or in French words from token i; returns its
+    digits ("6" for "six", "06" for "06", "78" for "soixante-dix-huit") and the next token."""
+    def key(k: int) -> str:
+        return tokens[k][2] if k < len(tokens) else ""
+
+    word = key(i)
+    if word.isdigit():
+        return (word, i + 1) if len(word) <= 2 else None
+    if word == "quatre" and key(i + 1) in ("vingt", "vingts"):
+        tens, j = 80, i + 2
+    elif word in TENS:
+        tens, j = TENS[word], i + 1
+        if key(j) == "et" and key(j + 1) in ("un", "une"):
+            return str(tens + 1), j + 2  # "vingt et un"
+        if tens == 60 and key(j) == "et" and key(j + 1) == "onze":
+            return "71", j + 2
+    elif word in UNITS:
+        return str(UNITS[word]), i + 1
+    else:
+        teen = _teen(word, key(i + 1))
+        return (str(teen[0]), i + teen[1]) if teen else None
+    teen = _teen(key(j), key(j + 1))
+    if teen and tens in (60, 80):
+        return str(tens + teen[0]), j + teen[1]  # "soixante-dix-huit", "quatre-vingt-douze"
+    if key(j) in UNITS and key(j) != "zero":
+        return str(tens + UNITS[key(j)]), j + 1  # "trente-quatre", "quatre-vingt-un"
+    return str(tens), j
+
+
+def _teen(word: str, after: str) -> tuple[int, int] | None:
+    """Reads 10 to 19 ("dix", "douze", "dix-sept") from word and the word after it; returns the
+    value and how many words it took."""
+    if word == "dix" and after in ("sept", "huit", "neuf"):
+        return 10 + UNITS[after], 2
+    if word in TEENS:
+        return TEENS[word], 1
+    return None
+
+
+def _identifiers(text: str) -> list[Span]:
+    """Returns the social-security numbers and IBANs in text, checked by their keys."""
+    if len(_DIGITS.findall(text)) < 12:  # a Dutch IBAN has 12 digits, a NIR 13 at least
+        return []
+    found = [Span(m.start(), m.end(), "NIR") for m in _NIR.finditer(text) if _is_nir(text, m)]
+    for m in _IBAN.finditer(text):
+        end = _iban_end(m.group())
+        if end:
+            found.append(Span(m.start(), m.start() + end, "IBAN"))
+    return found
+
+
+def _is_nir(text: str, match: re.Match) -> bool:
+    """Tells whether a candidate is a NIR: its key is right, or it has no key or a wrong one but
+    a plausible month of birth and a word such as "sécu" or "carte vitale" near it."""
+    raw = re.sub(r"cl[ée]", "", match.group(), flags=re.IGNORECASE)
+    body = re.sub(r"[^0-9AaBb]", "", raw).upper()
+    number = body[:13]
+    if match.group(1) is not None:
+        digits = int(number.replace("2A", "19").replace("2B", "18"))
+        if 97 - digits % 97 == int(body[13:]):
+            return True
+    month = int(number[3:5])
+    plausible = 1 <= month <= 12 or 20 <= month <= 42 or month >= 50
+    return plausible and _near(text, match.start(), match.end(), NIR_WORDS)
+
+
+def _iban_end(candidate: str) -> int | None:
+    """Returns where the IBAN at the start of candidate ends, as the longest run of its groups
+    whose ISO 13616 check digits are right, or None."""
+    # Ends are tried at every break between groups, longest first: "FR76 3000 … 189 pour le"
+    # ends before "pour", which the pattern took in.
+    ends = [m.start() for m in re.finditer(r"[ \-]", candidate)] + [len(candidate)]
+    for end in reversed(ends):
+        compact = re.sub(r"[ \-]", "", candidate[:end]).upper()
+        if 15 <= len(compact) <= 34 and _iban_valid(compact):
+            return end
+    # An IBAN in one run with words after it has no break to end at ("FR76…189pour")
+    return None
+
+
+def _iban_valid(compact: str) -> bool:
+    """Tells whether an IBAN without spaces has valid ISO 13616 check digits (mod 97 is 1)."""
+    if not (compact[:2].isalpha() and compact[2:4].isdigit() and compact[4:].isalnum()):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
 
 
 def _addresses(text: str, tokens: list[_Token], lexicon: Lexicon) -> list[Span]:
@@ -451,7 +699,21 @@ class _PersonRules:
         self.starts = [token.start for token in tokens]
         self.lexicon = lexicon
         self.shouting = _is_shouting(text)
+        self.organisation = self._organisations()
         self.found: list[Span] = []
+
+    def _organisations(self) -> dict[int, int]:
+        """Returns, for each token that starts an organisation's name, the end of that name."""
+        found = {}
+        for i in range(len(self.tokens)):
+            for name in _ORGANISATIONS_BY_FIRST.get(self.tokens[i].key, ()):
+                if tuple(self._key(i + k) for k in range(len(name))) == name:
+                    found[i] = max(found.get(i, 0), i + len(name))
+        return found
+
+    def _in_organisation(self, i: int) -> bool:
+        """Tells whether token i is a word of an organisation's name."""
+        return any(start <= i < end for start, end in self.organisation.items())
 
     def run(self) -> list[Span]:
         """Applies every rule and returns the persons found."""
@@ -506,7 +768,8 @@ class _PersonRules:
         if not _is_word(token) or len(token.text) < 2:
             return False
         if token.key in STOPWORDS or token.key in CALENDAR or token.key in TITLES or \
-                token.key in OFFICES or token.key in RELATIONS or token.key in POSSESSIVES:
+                token.key in OFFICES or token.key in RELATIONS or token.key in POSSESSIVES or \
+                token.key in ROLES or self._in_organisation(i):
             return False
         if _is_caps(token):
             return caps or self.shouting
@@ -536,11 +799,24 @@ class _PersonRules:
                               lower=self._listed(k) == "name"):
             self._add_name(k)
 
+    def _surname_like(self, i: int) -> bool:
+        """Tells whether token i, in lower case right after a first name, is rather a surname
+        than a word: no French word, or a frequent surname ("dupont", "fontaine")."""
+        if not 0 < i < len(self.tokens) or not self._nameish(i, lower=True) or \
+                not self._is_lower(i) or self.tokens[i - 1].end != self.tokens[i].start - 1:
+            return False
+        token = self.tokens[i]
+        if token.key in SURNAMES or self._listed(i) == "name":
+            return True
+        # "juste ptdr", "grace o": texting is no French word either, but rarely has a vowel
+        return len(token.text) >= 3 and token.text not in self.lexicon and \
+            any(c in "aeiouy" for c in token.key) and token.key not in CALENDAR
+
     def _add_name(self, i: int) -> None:
-        """Records the name starting at token i: one word in lower case, else its capitalised
-        words."""
+        """Records the name starting at token i: in lower case one word and its surname, else
+        its capitalised words."""
         if self._is_lower(i):
-            self._add(i, i + 1)
+            self._add(i, i + 1 + self._surname_like(i + 1))
         else:
             self._add(i, self._extend(i, caps=_is_caps(self.tokens[i])))
 
@@ -569,14 +845,18 @@ class _PersonRules:
         # "le monsieur veut…": after an article the title is a noun, so a lower-case word after
         # it is a name only if it is a first name or the title an abbreviation.
         lower = self._key(i - 1) not in ARTICLES and \
-            (abbreviation or self._listed(j) is not None)
+            (abbreviation or self._listed(j) is not None or
+             (self._key(j) in SURNAMES or self.tokens[j].text not in self.lexicon
+              if j < len(self.tokens) else False))
         if self._nameish(j, caps=True, lower=lower):
             self._add_name(j)
 
     def _relation(self, i: int) -> None:
         """ma voisine Fatima, mon petit frere ryan, le fils de ma voisine, Dylan, le maire
         Dupont."""
-        if self.tokens[i].key not in RELATIONS and self.tokens[i].key not in OFFICES:
+        role = self.tokens[i].key in ROLES
+        if self.tokens[i].key not in RELATIONS and self.tokens[i].key not in OFFICES and \
+                not role:
             return  # "le maire Dupont" too
         k = i - 1
         if self._key(k) in ADJECTIVES:
@@ -585,6 +865,11 @@ class _PersonRules:
         if not possessive and self._key(k) not in ARTICLES:
             return
         j = i + 1
+        if not role and self._key(j) in ("de", "d'") and self._listed(j + 1) == "name" and \
+                self._is_lower(j + 1):
+            self._add_name(j + 1)  # "la maman de lina"
+            return
+        j = self._after_role(j)
         if self._key(j) in (",", ":"):
             j += 1
         lower = possessive and self._listed(j) is not None
@@ -593,6 +878,30 @@ class _PersonRules:
         if self._nameish(j, lower=lower) and not (self._common(j) and
                                                   self.tokens[i].key not in OFFICES):
             self._add_name(j)
+
+    def _after_role(self, j: int) -> int:
+        """Returns where the name may start after a job or a relation at token j - 1, past what
+        says where the person works: "sociale", "France Travail", "de stage", "à la CAF"."""
+        limit = j + 6
+        while j < limit:
+            if j in self.organisation:
+                j = self.organisation[j]
+            elif self._key(j) in ROLE_QUALIFIERS:
+                j += 1
+            elif self._key(j) in ("de", "du", "d'", "a", "au", "chez") and j + 1 < len(self.tokens):
+                k = j + 1 + (self._key(j + 1) in ("la", "l'"))
+                if k in self.organisation:
+                    j = self.organisation[k]
+                elif k < len(self.tokens) and _is_word(self.tokens[k]) and \
+                        (self._is_lower(k) or _is_caps(self.tokens[k])) and \
+                        self._key(k) not in POSSESSIVES and self._key(k) not in ARTICLES and \
+                        self._listed(k) is None:
+                    j = k + 1  # "de stage", "du travail", "d'accueil", "de la CAF"
+                else:
+                    break
+            else:
+                break
+        return j
 
     def _relation_after(self, i: int) -> None:
         """Claire ma fille, Ahmed mon mari, avec Wojciech, mon voisin."""
@@ -617,7 +926,12 @@ class _PersonRules:
             if self._key(j) in (",", ":"):
                 j += 1
             strong = phrase[-1] in STRONG_INTRODUCTIONS
-            lower = strong or self._listed(j) is not None
+            listed = self._listed(j)
+            if phrase[-1] in FIRST_NAME_INTRODUCTIONS and (
+                    listed is None or (listed != "name" and self._is_lower(j)
+                                       and not self._surname_like(j + 1))):
+                return  # "je suis Picard", "je suis claire là-dessus"
+            lower = strong or listed is not None
             # "une certaine Justice": after a weak introduction, a word is still a word.
             if self._nameish(j, caps=True, lower=lower) and (strong or not self._common(j)):
                 self._add_name(j)
@@ -641,6 +955,12 @@ class _PersonRules:
         surname = self._extend(i, caps=_is_caps(token))
         if listed != "name" and surname > i + 1 and self._common(i + 1):
             return  # "la Marine Nationale": a name of a thing, in capitals
+        # "de la part de monique lambert", "jean dupont": a surname makes a lower-case first name
+        # a name, but "un jean troué" stays clothing.
+        if self._is_lower(i) and listed != "place" and self._key(i - 1) not in ARTICLES and \
+                self._surname_like(i + 1):
+            self._add(i, i + 2)
+            return
         if listed == "name":
             if self._is_lower(i) and (len(token.text) < 4 or self._key(i - 1) in DETERMINERS
                                       or token.text in self.lexicon):
