@@ -175,11 +175,12 @@ _NO_TRUNK_PHONE = re.compile(r"(?<![\d+])([1-79])([ .\-/])\d{2}(?:\2\d{2}){3}(?!
 # A letter O typed for a zero inside a number ("O6 12 34 56 78", "06 1O 45"), and an underscore
 # between digits ("06_12_34_56_78"): a phone number is looked for as if they were "0" and "-".
 _LETTER_O = re.compile(r"(?<![^\W\d_])[Oo](?=\d)|(?<=\d)[Oo](?![^\W\d_])")
+_MAYBE_LETTER_O = re.compile(r"\d[Oo_]|[Oo]\d")
 _UNDERSCORE = re.compile(r"(?<=\d)_(?=\d)")
 # A phone number said in words has a zero or a number of ten or more in it.
 _SPOKEN_NUMBER = re.compile(
-    r"(?i)z[ée]ro|\bdix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|"
-    r"cinquante|soixante")
+    r"(?i)\b(?:z[ée]ro|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|"
+    r"cinquante|soixante)")
 _NUMBER_TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _NUMBER_GAP = re.compile(r"[\s,.;/\-]+")
 # A French social-security number (NIR): sex, year, month, département (2A or 2B in Corsica),
@@ -395,7 +396,8 @@ def _phones(text: str) -> list[Span]:
     if len(_DIGITS.findall(text)) < 8:  # the shortest number worth hiding has 8 digits
         return found
     # Offsets stay those of text: each replacement is one character for one.
-    typed = _UNDERSCORE.sub("-", _LETTER_O.sub("0", text))
+    typed = _UNDERSCORE.sub("-", _LETTER_O.sub("0", text)) if _MAYBE_LETTER_O.search(text) \
+        else text
     # POSSIBLE leniency also finds unassigned ranges ("+44 7700 900123") and a number glued
     # to a word ("au0634125698"); _dialled keeps out what is only a long number.
     spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
@@ -700,6 +702,8 @@ class _PersonRules:
         self.lexicon = lexicon
         self.shouting = _is_shouting(text)
         self.organisation = self._organisations()
+        self.in_organisation = {k for start, end in self.organisation.items()
+                                for k in range(start, end)}
         self.found: list[Span] = []
 
     def _organisations(self) -> dict[int, int]:
@@ -711,9 +715,6 @@ class _PersonRules:
                     found[i] = max(found.get(i, 0), i + len(name))
         return found
 
-    def _in_organisation(self, i: int) -> bool:
-        """Tells whether token i is a word of an organisation's name."""
-        return any(start <= i < end for start, end in self.organisation.items())
 
     def run(self) -> list[Span]:
         """Applies every rule and returns the persons found."""
@@ -769,7 +770,7 @@ class _PersonRules:
             return False
         if token.key in STOPWORDS or token.key in CALENDAR or token.key in TITLES or \
                 token.key in OFFICES or token.key in RELATIONS or token.key in POSSESSIVES or \
-                token.key in ROLES or self._in_organisation(i):
+                token.key in ROLES or i in self.in_organisation:
             return False
         if _is_caps(token):
             return caps or self.shouting
