@@ -100,7 +100,7 @@ INTRODUCTIONS = [tuple(phrase.split()) for phrase in _lines("introductions")]
 # After these, a name may be written in lower case: "je m'appelle kevin".
 STRONG_INTRODUCTIONS = {"appelle", "jm'appelle", "jmappelle", "nomme", "is"}
 # After these, only a listed first name is a name: "je suis Marie", not "je suis Picard".
-FIRST_NAME_INTRODUCTIONS = {"suis"}
+FIRST_NAME_INTRODUCTIONS = {"suis", "jsuis"}
 # A name right after these words names a place or an institution ("lycée Jean Moulin",
 # "Saint-Quentin", "arrêt Victor Hugo"), not a person the answer is about.
 PLACE_WORDS = _words_file("place_words")
@@ -181,6 +181,7 @@ _UNDERSCORE = re.compile(r"(?<=\d)_(?=\d)")
 _SPOKEN_NUMBER = re.compile(
     r"(?i)\b(?:z[ée]ro|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|"
     r"cinquante|soixante)")
+_WORD = re.compile(r"[^\W\d_]+")
 _NUMBER_TOKEN = re.compile(r"[^\W\d_]+|\d+")
 _NUMBER_GAP = re.compile(r"[\s,.;/\-]+")
 # A French social-security number (NIR): sex, year, month, département (2A or 2B in Corsica),
@@ -189,7 +190,7 @@ _NIR = re.compile(
     r"(?<![\w+])[1-478](?:[ .\-]?\d){4}[ .\-]?(?:\d{2}|2[AaBb])(?:[ .\-]?\d){6}"
     r"(?:[ .\-]*(?:cl[ée]\s*:?\s*)?(\d)[ .\-]?(\d))?(?!\w)", re.IGNORECASE)
 # An IBAN: country, check digits, then up to 30 letters and digits, in groups or in one run;
-# _iban finds where it ends by its check digits.
+# _iban_end finds where it ends by its check digits.
 _IBAN = re.compile(r"(?<![\w+])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 # A day, month and year at the start of a candidate: "01.02.2023 12" is a date and an hour.
 _DATE = re.compile(r"(?:0?[1-9]|[12]\d|3[01])([./\-])(?:0?[1-9]|1[0-2])\1(?:19|20)\d{2}(?!\d)")
@@ -430,7 +431,7 @@ def _near(text: str, start: int, end: int, words: frozenset[str]) -> bool:
     """Tells whether one of words is written among the 40 characters before start or the 30
     after end."""
     around = text[max(0, start - 40):start] + " " + text[end:end + 30]
-    return any(_fold(word) in words for word in re.findall(r"[^\W\d_]+", around))
+    return any(_fold(word) in words for word in _WORD.findall(around))
 
 
 def _inside_digits(text: str, start: int, end: int) -> bool:
@@ -564,7 +565,6 @@ def _iban_end(candidate: str) -> int | None:
         compact = re.sub(r"[ \-]", "", candidate[:end]).upper()
         if 15 <= len(compact) <= 34 and _iban_valid(compact):
             return end
-    # An IBAN in one run with words after it has no break to end at ("FR76…189pour")
     return None
 
 
@@ -715,7 +715,6 @@ class _PersonRules:
                     found[i] = max(found.get(i, 0), i + len(name))
         return found
 
-
     def run(self) -> list[Span]:
         """Applies every rule and returns the persons found."""
         for i in range(len(self.tokens)):
@@ -845,10 +844,11 @@ class _PersonRules:
             return  # "JE M APPELLE": a bare M is a title only before a capitalised name
         # "le monsieur veut…": after an article the title is a noun, so a lower-case word after
         # it is a name only if it is a first name or the title an abbreviation.
+        # "madame fontaine", "monsieur dujardin": a frequent surname or no French word.
+        surname = j < len(self.tokens) and (self._key(j) in SURNAMES or
+                                            self.tokens[j].text not in self.lexicon)
         lower = self._key(i - 1) not in ARTICLES and \
-            (abbreviation or self._listed(j) is not None or
-             (self._key(j) in SURNAMES or self.tokens[j].text not in self.lexicon
-              if j < len(self.tokens) else False))
+            (abbreviation or self._listed(j) is not None or surname)
         if self._nameish(j, caps=True, lower=lower):
             self._add_name(j)
 
