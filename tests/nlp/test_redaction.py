@@ -238,6 +238,13 @@ def test_loads_only_the_entity_recogniser(redactor):
     "0" * 4096,
     "06 " * 1365,
     "Mme Dupont " * 372,
+    # long runs of what the disguised forms are made of
+    ("x at " * 820)[:4096],
+    (" @ " * 1366)[:4096],
+    ("zéro six " * 456)[:4096],
+    ("FR76 " * 820)[:4096],
+    "1 " * 2048,
+    "0_" * 2048,
     "RAPPELEZ MOI AU 07 81 23 45 19 C URGENT LE BUS NE PASSE PLUS DEPUIS 3 SEMAINES",
     "\n\n\t  ",
 ])
