@@ -12,7 +12,7 @@ CONTENT = {"NOUN", "PROPN", "ADJ", "VERB"}
 MAX_TERMS = 12
 MAX_EXAMPLES = 3
 MAX_EXAMPLE_CHARS = 280
-PLACEHOLDERS = {"téléphone", "courriel", "adresse", "personne"}
+PLACEHOLDERS = {"téléphone", "courriel", "adresse", "personne", "nir", "iban"}
 
 
 @dataclass(frozen=True)
