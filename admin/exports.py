@@ -27,8 +27,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 500
 SOURCES = {"model": "modèle", "official": "agent", "participant": "participant"}
 COLUMNS = {
-    "reponses": ("répondant", "question", "valeur", "texte", "thème", "confiance", "source",
-                 "territoire", "association", "canal", "date"),
+    "reponses": ("répondant", "question", "valeur", "texte", "thème", "thèmes", "confiance",
+                 "source", "territoire", "association", "canal", "date"),
     "themes": ("question", "thème", "libellé", "réponses", "part"),
     "indicateurs": ("indicateur", "libellé", "valeur", "unité", "affiché", "définition"),
 }
@@ -129,6 +129,9 @@ class Export:
                     # Only free text is redacted: a postcode's digits stay out.
                     "texte": row.text if question is None or question.type == "text" else None,
                     "thème": self.consultation.themes.get(row.theme, row.theme),
+                    # Every theme of an answer raising several subjects, the main one first.
+                    "thèmes": " | ".join(self.consultation.themes.get(t, t)
+                                         for t in row.themes) or None,
                     "confiance": row.theme_score,
                     "source": SOURCES.get(row.theme_source, row.theme_source),
                     "territoire": DEPARTEMENTS.get(row.territory, row.territory),
@@ -140,9 +143,9 @@ class Export:
     async def _themes(self) -> AsyncIterator[dict]:
         async with self.db.read() as tx:
             counts = await queries.theme_counts(tx, self.answers)
-        totals: dict[str, int] = {}
-        for question_id, _, n in counts:
-            totals[question_id] = totals.get(question_id, 0) + n
+            # Shares of the answers to each question: an answer with several themes counts in
+            # each, so a question's shares may add up to more than 1.
+            totals = await stats.answers_per_question(tx, self.answers)
         for question_id, theme, n in counts:
             yield {"question": question_id, "thème": theme,
                    "libellé": self.consultation.themes.get(theme, theme), "réponses": n,

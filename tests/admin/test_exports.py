@@ -66,8 +66,8 @@ async def test_the_answers_export_is_inert_redacted_and_keeps_every_row(as_role,
     assert response.headers.get("Transfer-Encoding") == "chunked"  # streamed, not buffered
     body = await response.text()
     rows = rows_of(body)
-    assert rows[0] == ["répondant", "question", "valeur", "texte", "thème", "confiance",
-                       "source", "territoire", "association", "canal", "date"]
+    assert rows[0] == ["répondant", "question", "valeur", "texte", "thème", "thèmes",
+                       "confiance", "source", "territoire", "association", "canal", "date"]
     assert len(rows) == 1 + len(HOSTILE) + 1 + 3
     texts = [r[3] for r in rows[1:]]
     for cell in HOSTILE:
@@ -78,9 +78,9 @@ async def test_the_answers_export_is_inert_redacted_and_keeps_every_row(as_role,
     assert by_question["modes"][2] == "Le train (TER) | Le vélo"
     assert by_question["territoire"][2] == ""
     retards = next(r for r in rows[1:] if r[3] == "trop de retards")
-    assert retards[4:10] == ["Retards et suppressions", "0.875", "modèle", "Nord", "",
-                             "Telegram"]
-    assert retards[10].endswith("+01:00")  # Paris time in November
+    assert retards[4:11] == ["Retards et suppressions", "Retards et suppressions", "0.875",
+                             "modèle", "Nord", "", "Telegram"]
+    assert retards[11].endswith("+01:00")  # Paris time in November
     assert [e.details["rows"] for e in await audits(db)] == [len(rows) - 1]
 
 
@@ -92,8 +92,8 @@ async def test_semicolons_bom_and_decimal_commas_for_french_spreadsheets(as_role
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = rows_of(raw.decode("utf-8-sig"), ";")
     assert len(rows) == 1 + len(HOSTILE) + 1 + 3
-    assert {len(r) for r in rows} == {11}
-    assert "0,875" in [r[5] for r in rows]
+    assert {len(r) for r in rows} == {12}
+    assert "0,875" in [r[6] for r in rows]
     assert AWKWARD in [r[3] for r in rows]
 
 
@@ -102,11 +102,11 @@ async def test_filters_apply_to_the_answers_and_themes_exports(as_role, db, asso
     web = await as_role("official")
     rows = rows_of(await (await web.get(f"{BASE}/reponses.csv?territoire=59&canal=telegram"))
                    .text())
-    assert len(rows) == 1 + 3 and {r[7] for r in rows[1:]} == {"Nord"}
+    assert len(rows) == 1 + 3 and {r[8] for r in rows[1:]} == {"Nord"}
     rows = rows_of(await (await web.get(
         f"{BASE}/reponses.csv?association={association.id}&theme=prix")).text())
     assert len(rows) == 1 + len(HOSTILE) + 1
-    assert {r[8] for r in rows[1:]} == {"Les Amis du Vélo"}
+    assert {r[9] for r in rows[1:]} == {"Les Amis du Vélo"}
     themes = json.loads(await (await web.get(f"{BASE}/themes.json?territoire=80")).text())
     assert themes == [{"question": "probleme", "thème": "prix", "libellé": "Prix et tarifs",
                        "réponses": len(HOSTILE) + 1, "part": 1.0}]
@@ -116,6 +116,22 @@ async def test_filters_apply_to_the_answers_and_themes_exports(as_role, db, asso
     details = [e.details for e in await audits(db)]
     assert details[0]["filters"] == "territoire=59&canal=telegram"
     assert [d["rows"] for d in details] == [3, 8, 1, 2]
+
+
+async def test_answers_with_several_themes_say_so_in_both_exports(as_role, db):
+    await add_session(db, channel="sms", answers=(
+        {"question": "probleme", "text": "cher et en retard", "theme": "prix",
+         "themes": ["prix", "fiabilite"], "score": 0.6},))
+    await add_session(db, channel="sms", answers=(
+        {"question": "probleme", "text": "cher", "theme": "prix", "score": 0.9},))
+    web = await as_role("official")
+    rows = rows_of(await (await web.get(f"{BASE}/reponses.csv")).text())
+    both = next(r for r in rows if r[3] == "cher et en retard")
+    assert both[4:6] == ["Prix et tarifs", "Prix et tarifs | Retards et suppressions"]
+    themes = rows_of(await (await web.get(f"{BASE}/themes.csv")).text())
+    # Two answers: both about prices, one also about delays; shares add up to 1.5.
+    assert themes[1:] == [["probleme", "prix", "Prix et tarifs", "2", "1.000"],
+                          ["probleme", "fiabilite", "Retards et suppressions", "1", "0.500"]]
 
 
 async def test_the_json_export_is_one_array(as_role, db):
