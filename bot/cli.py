@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot import logs
 from bot.engine.territory import REGION_DEPARTEMENTS
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, log_settings
 
 log = logging.getLogger("relais")
 
@@ -23,10 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines hold the bot token
+    try:
+        logs.configure(*log_settings())
+    except SettingsError as error:
+        print(f"relais: {error}", file=sys.stderr)
+        return 1
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

@@ -139,6 +139,19 @@ class Settings:
         )
 
 
+def log_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """Reads how to log (RELAIS_LOG_FORMAT plain or json, RELAIS_LOG_LEVEL), before anything
+    else is read, so that every other line already has the right form."""
+    env = os.environ if environ is None else environ
+    form = (env.get("RELAIS_LOG_FORMAT") or "plain").strip().lower()
+    level = (env.get("RELAIS_LOG_LEVEL") or "INFO").strip().upper()
+    if form not in ("plain", "json"):
+        raise SettingsError("RELAIS_LOG_FORMAT doit valoir plain ou json")
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError("RELAIS_LOG_LEVEL doit valoir DEBUG, INFO, WARNING ou ERROR")
+    return form, level
+
+
 def _development_secret() -> str:
     """Reads, or creates once, a local secret so pseudonyms stay stable between runs."""
     if SECRET_FILE.exists():
