@@ -220,8 +220,8 @@ def admin_config(relais: Relais) -> AdminConfig:
 
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:
     """Returns the aiohttp application serving webhooks, health checks and the simulator."""
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES,
-                          middlewares=[routes.security_headers])
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app.on_response_prepare.append(routes.security_headers)
     app[RELAIS] = relais
     routes.setup(app, relais)
     webhooks.setup(app, relais)

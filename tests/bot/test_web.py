@@ -113,3 +113,47 @@ async def test_the_privacy_link_in_the_notice_points_at_this_server(relais):
     flow = relais.flows["mobilite"]
     assert "https://relais.example.org/confidentialite" in flow.welcome + flow.consent
     assert "{lien_confidentialite}" not in flow.welcome + flow.consent
+
+
+# (method, path, form) → status: answers raised as HTTP errors, by the router or a handler,
+# from the main application and from the /admin sub-application.
+ERRORS = [
+    ("GET", "/nulle-part", None, 404),
+    ("DELETE", "/healthz", None, 405),
+    ("POST", "/simulateur", {"text": "x" * 200_000}, 413),
+    ("GET", "/admin/nulle-part", None, 404),
+    ("GET", "/admin/utilisateurs/1/desactiver", None, 405),
+    ("POST", "/admin/connexion", {"email": "x" * 200_000}, 413),
+    ("POST", "/admin/connexion", {"email": "elue@region.example.fr", "password": "x"}, 403),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "form", "status"), ERRORS)
+async def test_error_answers_carry_the_security_headers_too(client, method, path, form, status):
+    response = await client.request(method, path, data=form)
+    assert response.status == status
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+async def test_a_crash_answers_500_with_the_security_headers(aiohttp_client, relais):
+    app = create_web_app(relais, work=False)
+
+    async def boom(_request):
+        raise RuntimeError("boom")
+
+    app.router.add_get("/boom", boom)
+    response = await (await aiohttp_client(app)).get("/boom")
+    assert response.status == 500
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+async def test_a_refused_admin_form_carries_the_security_headers(client):
+    page = await client.get("/admin/connexion")
+    token = re.search(r'name="csrf" value="([^"]+)"', await page.text()).group(1)
+    response = await client.post("/admin/connexion", data={"csrf": token, "email": ""})
+    assert response.status == 400
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
