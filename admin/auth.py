@@ -240,7 +240,11 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
     async with config.db.read() as tx:
         account = await users.by_email(tx, email)
     usable = account is not None and account.disabled_at is None
-    valid = passwords.verify(account.password_hash if usable else None, password)
+    valid = await passwords.verify_in_thread(account.password_hash if usable else None,
+                                             password)
+    # Hashed before the transaction: the database's write lock is not held for a hash.
+    rehash = await passwords.hash_in_thread(password) \
+        if valid and passwords.needs_rehash(account.password_hash) else None
     async with config.db.transaction() as tx:
         if not valid:
             await users.record_failure(tx, [_account_key(email), f"address:{address}"], now)
@@ -258,8 +262,8 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
                                  second_factor_pending=pending)
         audit.record(tx, actor=f"{account.role}:{account.email}",
                      action="login.code_requested" if pending else "login.succeeded", at=now)
-        if passwords.needs_rehash(account.password_hash):  # stronger parameters since
-            await users.set_hash(tx, account.id, passwords.hash_password(password))
+        if rehash:  # stronger parameters since
+            await users.set_hash(tx, account.id, rehash)
         # Housekeeping at each sign-in keeps both tables small without a background task.
         await users.forget_failures(tx, now - KEEP_FAILURES)
         await users.close_stale_sessions(tx, now - config.idle_timeout,
@@ -323,17 +327,18 @@ async def change_password(request: web.Request, current: str, new: str) -> web.S
     now = config.clock()
     async with config.db.read() as tx:
         account = await users.by_id(tx, user.id)
-    if not passwords.verify(account.password_hash, current):
+    if not await passwords.verify_in_thread(account.password_hash, current):
         async with config.db.transaction() as tx:
             await users.record_failure(tx, [_account_key(account.email),
                                             f"address:{_address(request)}"], now)
         raise ValueError("Le mot de passe actuel n'est pas le bon.")
     passwords.check(new, account.email)
-    if passwords.verify(account.password_hash, new):
+    if await passwords.verify_in_thread(account.password_hash, new):
         raise ValueError("Choisissez un mot de passe différent de l'actuel.")
+    new_hash = await passwords.hash_in_thread(new)
     token = secrets.token_urlsafe(32)
     async with config.db.transaction() as tx:
-        await users.set_password(tx, account.id, passwords.hash_password(new))
+        await users.set_password(tx, account.id, new_hash)
         await users.open_session(tx, token=token, user_id=account.id,
                                  csrf_token=secrets.token_urlsafe(32), at=now)
         audit.record(tx, actor=user.actor, action="user.password_changed",

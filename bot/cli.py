@@ -582,7 +582,7 @@ def _user_add(args: argparse.Namespace) -> int:
                                if args.association else None)
                 if await users.by_email(tx, email) is not None:
                     raise ValueError(f"un compte existe déjà pour {email}")
-            password_hash = passwords.hash_password(_read_password(email))
+            password_hash = await passwords.hash_in_thread(_read_password(email))
             async with relais.db.transaction() as tx:
                 now = utcnow()
                 try:
@@ -650,7 +650,7 @@ def _user_password(args: argparse.Namespace) -> int:
         async with _prepared(Settings.from_env()) as relais:
             async with relais.db.read() as tx:
                 email = (await _account(tx, args.email)).email
-            password_hash = passwords.hash_password(_read_password(email))
+            password_hash = await passwords.hash_in_thread(_read_password(email))
             async with relais.db.transaction() as tx:
                 account = await _account(tx, email)
                 now = utcnow()

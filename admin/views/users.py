@@ -47,7 +47,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         return await _page(request, form, _sentence(str(error)), status=400)
     # Generated, not typed: the admin never chooses someone else's password, and it is strong.
     password = passwords.generate(email)
-    password_hash = passwords.hash_password(password)
+    password_hash = await passwords.hash_in_thread(password)
     db, now, actor = config(request).db, config(request).clock(), auth.current_user(request).actor
     try:
         async with db.transaction() as tx:
