@@ -216,7 +216,7 @@ async def throttled(request: web.Request, email: str) -> int:
     now = config.clock()
     seconds = 0
     async with config.db.read() as tx:
-        for key, limits in ((_account_key(email), ACCOUNT_LIMITS),
+        for key, limits in ((account_key(config, email), ACCOUNT_LIMITS),
                             (f"address:{_address(request)}", ADDRESS_LIMITS)):
             for limit, window in limits:
                 latest = await users.recent_failures(tx, key, now - window, limit)
@@ -226,9 +226,10 @@ async def throttled(request: web.Request, email: str) -> int:
     return seconds
 
 
-def _account_key(email: str) -> str:
-    # Hashed so the table of failures keeps no e-mail that nobody registered.
-    return "account:" + users.token_hash(email.strip().lower())
+def account_key(config: AdminConfig, email: str) -> str:
+    """Returns the key failed sign-ins for a typed e-mail are counted under: a keyed hash, so
+    the table keeps nothing typed (an e-mail nobody registered, or a password in that field)."""
+    return "account:" + config.sign_in_tag(email.strip().lower())
 
 
 async def sign_in(request: web.Request, email: str, password: str) -> web.StreamResponse | None:
@@ -247,9 +248,11 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
         if valid and passwords.needs_rehash(account.password_hash) else None
     async with config.db.transaction() as tx:
         if not valid:
-            await users.record_failure(tx, [_account_key(email), f"address:{address}"], now)
+            await users.record_failure(tx, [account_key(config, email),
+                                            f"address:{address}"], now)
+            # The account when there is one; nothing of what was typed otherwise.
             audit.record(tx, actor="admin-view", action="login.failed", at=now,
-                         target=users.token_hash(email.strip().lower())[:16])
+                         target=str(account.id) if account is not None else None)
             return None
         # A new token at every sign-in: a cookie planted before cannot ride the session.
         old = request.cookies.get(COOKIE)
@@ -292,7 +295,7 @@ async def second_factor_code(request: web.Request, code: str) -> bool:
     async with config.db.transaction() as tx:
         if step is not None and await users.use_totp_step(tx, account.id, step):
             return True
-        await users.record_failure(tx, [_account_key(account.email),
+        await users.record_failure(tx, [account_key(config, account.email),
                                         f"address:{_address(request)}"], now)
     return False
 
@@ -329,7 +332,7 @@ async def change_password(request: web.Request, current: str, new: str) -> web.S
         account = await users.by_id(tx, user.id)
     if not await passwords.verify_in_thread(account.password_hash, current):
         async with config.db.transaction() as tx:
-            await users.record_failure(tx, [_account_key(account.email),
+            await users.record_failure(tx, [account_key(config, account.email),
                                             f"address:{_address(request)}"], now)
         raise ValueError("Le mot de passe actuel n'est pas le bon.")
     passwords.check(new, account.email)

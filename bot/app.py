@@ -215,7 +215,8 @@ def admin_config(relais: Relais) -> AdminConfig:
                        trusted_proxies=settings.trusted_proxies,
                        second_factor=settings.admin_second_factor,
                        seal=relais.vault.seal_secret,
-                       unseal=relais.vault.open_secret)
+                       unseal=relais.vault.open_secret,
+                       sign_in_tag=relais.vault.sign_in_tag)
 
 
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:
