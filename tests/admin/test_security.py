@@ -1,6 +1,7 @@
 """Security of the admin view: cookies, sessions, CSRF, throttling, headers, errors, redirects,
 audit, and the access rules of every route."""
 
+import asyncio
 import hashlib
 import re
 from dataclasses import replace
@@ -288,6 +289,43 @@ async def test_one_address_guessing_many_accounts_is_throttled(web, db, clock, a
         assert response.status == 401
     assert (await post_sign_in(web, EMAIL, headers=came_from("203.0.113.7"))).status == 429
     assert (await post_sign_in(web, EMAIL, headers=came_from("198.51.100.2"))).status == 303
+
+
+async def concurrently(count: int, request) -> list[int]:
+    """Sends `count` requests at once; returns their statuses."""
+    return list(await asyncio.gather(*(request(number) for number in range(count))))
+
+
+async def test_parallel_wrong_passwords_get_no_more_tries_than_the_limit(web, db, clock):
+    await add_user(db, EMAIL, "official")
+    token = csrf_of(await (await web.get("/admin/connexion")).text())
+
+    async def guess(number: int) -> int:
+        response = await web.post("/admin/connexion", allow_redirects=False, data={
+            "email": EMAIL, "password": f"{WRONG} {number}", "csrf": token})
+        return response.status
+
+    statuses = await concurrently(15, guess)
+    limit = auth.ACCOUNT_LIMITS[0][0]
+    assert sorted(statuses) == [401] * limit + [429] * (15 - limit)
+    async with db.read() as tx:
+        assert await audit.count(tx, "login.failed") == limit
+
+
+async def test_parallel_guesses_from_one_address_get_no_more_tries_than_its_limit(
+        web, db, clock, addresses):
+    token = csrf_of(await (await web.get("/admin/connexion")).text())
+
+    async def guess(number: int) -> int:
+        response = await web.post("/admin/connexion", allow_redirects=False,
+                                  headers=came_from("203.0.113.7"), data={
+                                      "email": f"essai{number}@region.example.fr",
+                                      "password": WRONG, "csrf": token})
+        return response.status
+
+    limit = auth.ADDRESS_LIMITS[0][0]
+    statuses = await concurrently(limit + 10, guess)
+    assert sorted(statuses) == [401] * limit + [429] * 10
 
 
 async def test_at_most_100_failures_an_hour_per_account(web, db, clock, relais):
