@@ -196,9 +196,13 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
 
 
 def _address(request: web.Request) -> str:
+    """Returns the client's address, with the admin view's trusted proxies."""
+    return client_address(request, request.config_dict[CONFIG].trusted_proxies)
+
+
+def client_address(request: web.Request, trusted: frozenset[str]) -> str:
     """Returns the client's address: X-Forwarded-For is believed only from trusted proxies,
     read from the right, so a client cannot pick the address it is throttled under."""
-    trusted = request.config_dict[CONFIG].trusted_proxies
     address = request.remote or "inconnue"
     if address not in trusted:
         return address

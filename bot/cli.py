@@ -184,7 +184,10 @@ def _serve(args: argparse.Namespace) -> int:
     asyncio.run(_prepare(relais))
     app = create_web_app(relais, work=not args.web_only)
     base = f"http://{args.host}:{args.port}"
-    log.info("Relais écoute sur %s ; simulateur : %s/simulateur", base, base)
+    if settings.simulator_enabled:
+        log.info("Relais écoute sur %s ; simulateur : %s/simulateur", base, base)
+    else:  # off in production unless RELAIS_SIMULATOR=1: no address to announce
+        log.info("Relais écoute sur %s", base)
     # shutdown_timeout: on SIGTERM, requests in flight get this long to finish.
     web.run_app(app, host=args.host, port=args.port, shutdown_timeout=10, print=None,
                 access_log=None)
