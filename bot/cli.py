@@ -177,7 +177,7 @@ def _telegram_set_webhook(_args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.app import build, create_web_app
+    from bot.app import SERVER_OPTIONS, build, create_web_app
 
     settings = Settings.from_env()
     relais = build(settings)
@@ -190,7 +190,7 @@ def _serve(args: argparse.Namespace) -> int:
         log.info("Relais écoute sur %s", base)
     # shutdown_timeout: on SIGTERM, requests in flight get this long to finish.
     web.run_app(app, host=args.host, port=args.port, shutdown_timeout=10, print=None,
-                access_log=None)
+                access_log=None, **SERVER_OPTIONS)
     return 0
 
 

@@ -1,12 +1,13 @@
 """HTTP routes: health, readiness, privacy notice and the simulator, on a running app."""
 
+import asyncio
 import re
 from html import unescape
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build, create_web_app
+from bot.app import SERVER_OPTIONS, build, create_web_app
 from bot.simulator import COOKIE
 from storage.tables import Answer, Identity, InboundMessage, Participant
 
@@ -301,3 +302,36 @@ async def test_the_simulator_is_off_in_production_unless_asked(aiohttp_client, s
         client = await aiohttp_client(create_web_app(system, work=False))
         assert (await client.get("/simulateur")).status == status
         await system.stop()
+
+
+@pytest.fixture
+async def served(aiohttp_server, relais):
+    """Relais on a real socket, with the connection options of `relais serve`."""
+    return await aiohttp_server(create_web_app(relais, work=False), **SERVER_OPTIONS)
+
+
+async def raw(server, request: bytes) -> bytes:
+    """Sends bytes as they are on a new connection; returns the answer."""
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(request)
+    try:
+        return await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("headers", [
+    b"".join(b"X-En-Tete-%d: valeur\r\n" % number for number in range(70)),  # too many
+    b"X-Long: " + b"a" * 9000 + b"\r\n",  # one too long
+])
+async def test_oversized_headers_are_refused(served, headers):
+    answer = await raw(served, b"GET /healthz HTTP/1.1\r\nHost: relais\r\n" + headers +
+                       b"Connection: close\r\n\r\n")
+    assert re.match(rb"HTTP/1\.[01] 4(00|31) ", answer), answer[:100]
+
+
+async def test_ordinary_headers_pass(served):
+    headers = b"".join(b"X-En-Tete-%d: valeur\r\n" % number for number in range(40))
+    answer = await raw(served, b"GET /healthz HTTP/1.1\r\nHost: relais\r\n" + headers +
+                       b"Connection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
