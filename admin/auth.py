@@ -196,9 +196,13 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
 
 
 def _address(request: web.Request) -> str:
+    """Returns the client's address, with the admin view's trusted proxies."""
+    return client_address(request, request.config_dict[CONFIG].trusted_proxies)
+
+
+def client_address(request: web.Request, trusted: frozenset[str]) -> str:
     """Returns the client's address: X-Forwarded-For is believed only from trusted proxies,
     read from the right, so a client cannot pick the address it is throttled under."""
-    trusted = request.config_dict[CONFIG].trusted_proxies
     address = request.remote or "inconnue"
     if address not in trusted:
         return address
@@ -209,44 +213,65 @@ def _address(request: web.Request) -> str:
     return address
 
 
-async def throttled(request: web.Request, email: str) -> int:
-    """Returns how many seconds sign-ins for this account or from this address must wait (0:
-    none); unknown and known accounts are counted alike."""
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt (password or code), counted as a failure before it is checked."""
+
+    wait: int  # seconds to wait before trying again, when refused; 0 when it may go ahead
+    rows: tuple[int, ...] = ()  # the failures recorded for it, forgotten if it proves right
+
+
+async def attempt(request: web.Request, email: str) -> Attempt:
+    """Counts a sign-in attempt for this account and from this address, unless one of their
+    limits is reached (then says how long to wait). Unknown and known accounts are counted
+    alike. Checking and counting are one step under a lock of the keys, so that of many
+    concurrent attempts no more than the limit get to be checked."""
     config = request.config_dict[CONFIG]
     now = config.clock()
+    keys = {account_key(config, email): ACCOUNT_LIMITS,
+            f"address:{_address(request)}": ADDRESS_LIMITS}
     seconds = 0
-    async with config.db.read() as tx:
-        for key, limits in ((_account_key(email), ACCOUNT_LIMITS),
-                            (f"address:{_address(request)}", ADDRESS_LIMITS)):
+    async with config.db.transaction() as tx:
+        await users.lock_failure_keys(tx, list(keys))
+        for key, limits in keys.items():
             for limit, window in limits:
                 latest = await users.recent_failures(tx, key, now - window, limit)
                 if len(latest) >= limit:  # free again when the oldest of them leaves the window
                     left = (latest[-1] + window - now).total_seconds()
                     seconds = max(seconds, int(left) + 1)
-    return seconds
+        if seconds:
+            return Attempt(seconds)
+        return Attempt(0, tuple(await users.record_failure(tx, list(keys), now)))
 
 
-def _account_key(email: str) -> str:
-    # Hashed so the table of failures keeps no e-mail that nobody registered.
-    return "account:" + users.token_hash(email.strip().lower())
+def account_key(config: AdminConfig, email: str) -> str:
+    """Returns the key failed sign-ins for a typed e-mail are counted under: a keyed hash, so
+    the table keeps nothing typed (an e-mail nobody registered, or a password in that field)."""
+    return "account:" + config.sign_in_tag(email.strip().lower())
 
 
-async def sign_in(request: web.Request, email: str, password: str) -> web.StreamResponse | None:
-    """Checks a password and opens a fresh session; returns the redirect, or None when the
-    e-mail and password do not match (the caller shows one message for every failure)."""
+async def sign_in(request: web.Request, email: str, password: str,
+                  counted: Attempt) -> web.StreamResponse | None:
+    """Checks a password (its attempt already counted) and opens a fresh session; returns the
+    redirect, or None when the e-mail and password do not match (the caller shows one message
+    for every failure)."""
     config = request.config_dict[CONFIG]
-    address = _address(request)
     now = config.clock()
     async with config.db.read() as tx:
         account = await users.by_email(tx, email)
     usable = account is not None and account.disabled_at is None
-    valid = passwords.verify(account.password_hash if usable else None, password)
+    valid = await passwords.verify_in_thread(account.password_hash if usable else None,
+                                             password)
+    # Hashed before the transaction: the database's write lock is not held for a hash.
+    rehash = await passwords.hash_in_thread(password) \
+        if valid and passwords.needs_rehash(account.password_hash) else None
     async with config.db.transaction() as tx:
-        if not valid:
-            await users.record_failure(tx, [_account_key(email), f"address:{address}"], now)
+        if not valid:  # the attempt stays counted as a failure
+            # The account when there is one; nothing of what was typed otherwise.
             audit.record(tx, actor="admin-view", action="login.failed", at=now,
-                         target=users.token_hash(email.strip().lower())[:16])
+                         target=str(account.id) if account is not None else None)
             return None
+        await users.forget_attempt(tx, list(counted.rows))
         # A new token at every sign-in: a cookie planted before cannot ride the session.
         old = request.cookies.get(COOKIE)
         if old:
@@ -258,8 +283,8 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
                                  second_factor_pending=pending)
         audit.record(tx, actor=f"{account.role}:{account.email}",
                      action="login.code_requested" if pending else "login.succeeded", at=now)
-        if passwords.needs_rehash(account.password_hash):  # stronger parameters since
-            await users.set_hash(tx, account.id, passwords.hash_password(password))
+        if rehash:  # stronger parameters since
+            await users.set_hash(tx, account.id, rehash)
         # Housekeeping at each sign-in keeps both tables small without a background task.
         await users.forget_failures(tx, now - KEEP_FAILURES)
         await users.close_stale_sessions(tx, now - config.idle_timeout,
@@ -273,9 +298,10 @@ async def sign_in(request: web.Request, email: str, password: str) -> web.Stream
     return response
 
 
-async def second_factor_code(request: web.Request, code: str) -> bool:
+async def second_factor_code(request: web.Request, code: str, counted: Attempt) -> bool:
     """Checks and uses up a code of the person's second factor (signed in, or awaiting the
-    code); a wrong, replayed or too old code counts as a failed sign-in."""
+    code), its attempt already counted; a wrong, replayed or too old code stays counted as a
+    failed sign-in."""
     config = request.config_dict[CONFIG]
     person = current_user(request) or pending_user(request)
     now = config.clock()
@@ -285,20 +311,23 @@ async def second_factor_code(request: web.Request, code: str) -> bool:
     if account.totp_secret is not None and config.unseal is not None:
         step = second_factor.accepted_step(config.unseal(account.totp_secret), code, now,
                                            account.totp_last_step)
+    if step is None:
+        return False
     async with config.db.transaction() as tx:
-        if step is not None and await users.use_totp_step(tx, account.id, step):
-            return True
-        await users.record_failure(tx, [_account_key(account.email),
-                                        f"address:{_address(request)}"], now)
-    return False
+        if not await users.use_totp_step(tx, account.id, step):
+            return False
+        await users.forget_attempt(tx, list(counted.rows))
+    return True
 
 
-async def verify_code(request: web.Request, code: str) -> web.StreamResponse | None:
-    """Checks the code of a session awaiting it and, when right, replaces the session with a
-    fully signed-in one (a new token); None when the code is refused."""
+async def verify_code(request: web.Request, code: str,
+                      counted: Attempt) -> web.StreamResponse | None:
+    """Checks the code of a session awaiting it (its attempt already counted) and, when
+    right, replaces the session with a fully signed-in one (a new token); None when the code
+    is refused."""
     config = request.config_dict[CONFIG]
     person = pending_user(request)
-    right = await second_factor_code(request, code)
+    right = await second_factor_code(request, code, counted)
     now = config.clock()
     async with config.db.transaction() as tx:
         if not right:
@@ -315,25 +344,27 @@ async def verify_code(request: web.Request, code: str) -> web.StreamResponse | N
     return response
 
 
-async def change_password(request: web.Request, current: str, new: str) -> web.StreamResponse:
-    """Replaces the signed-in person's password: every session of theirs is closed and this
-    browser gets a fresh one; raises ValueError (French) when the current one is wrong."""
+async def change_password(request: web.Request, current: str, new: str,
+                          counted: Attempt) -> web.StreamResponse:
+    """Replaces the signed-in person's password once the current one (its attempt already
+    counted) is right: every session of theirs is closed and this browser gets a fresh one;
+    raises ValueError (French) when the current one is wrong or the new one refused."""
     config = request.config_dict[CONFIG]
     user = current_user(request)
     now = config.clock()
     async with config.db.read() as tx:
         account = await users.by_id(tx, user.id)
-    if not passwords.verify(account.password_hash, current):
-        async with config.db.transaction() as tx:
-            await users.record_failure(tx, [_account_key(account.email),
-                                            f"address:{_address(request)}"], now)
-        raise ValueError("Le mot de passe actuel n'est pas le bon.")
+    if not await passwords.verify_in_thread(account.password_hash, current):
+        raise ValueError("Le mot de passe actuel n'est pas le bon.")  # stays counted
+    async with config.db.transaction() as tx:  # the current one is right: no guess
+        await users.forget_attempt(tx, list(counted.rows))
     passwords.check(new, account.email)
-    if passwords.verify(account.password_hash, new):
+    if await passwords.verify_in_thread(account.password_hash, new):
         raise ValueError("Choisissez un mot de passe différent de l'actuel.")
+    new_hash = await passwords.hash_in_thread(new)
     token = secrets.token_urlsafe(32)
     async with config.db.transaction() as tx:
-        await users.set_password(tx, account.id, passwords.hash_password(new))
+        await users.set_password(tx, account.id, new_hash)
         await users.open_session(tx, token=token, user_id=account.id,
                                  csrf_token=secrets.token_urlsafe(32), at=now)
         audit.record(tx, actor=user.actor, action="user.password_changed",

@@ -1,7 +1,10 @@
 """What the admin view needs from the outside, given by the composition root."""
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -22,6 +25,13 @@ class InviteCard:
     sms_instruction: str | None  # "Envoyez CODE au 06 …", when a number can receive SMS
     qr_content: str | None  # what the flyer's QR code holds
     text: str  # the invitation, ready to copy into an e-mail or a message
+
+
+def _random_key_tag() -> Callable[[str], str]:
+    """Returns an HMAC-SHA256 under a key drawn now: failed sign-ins counted in this process
+    only, when the composition root gives no key of the secret."""
+    key = secrets.token_bytes(32)
+    return lambda text: hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -48,6 +58,9 @@ class AdminConfig:
     # without them, nobody can turn the second factor on.
     seal: Callable[[str], str] | None = None
     unseal: Callable[[str], str] | None = None
+    # The keyed hash under which failed sign-ins of a typed e-mail are counted (a key from
+    # the secret key, so that every process counts alike and the table reveals nothing).
+    sign_in_tag: Callable[[str], str] = field(default_factory=_random_key_tag)
 
 
 CONFIG = web.AppKey("admin_config", AdminConfig)

@@ -1,9 +1,11 @@
 """Passwords of admin accounts: the rules a new one must meet, argon2id hashing, and readable
 generated passphrases."""
 
+import asyncio
 import re
 import secrets
 import unicodedata
+import weakref
 from functools import cache
 from importlib import resources
 
@@ -17,6 +19,11 @@ MAX_LENGTH = 1024  # long passphrases are welcome; this only bounds the hashing 
 _HASHER = PasswordHasher()
 # Verified against when the account does not exist, so that both cases take as long.
 _DUMMY = _HASHER.hash("relais-compte-inexistant")
+# Hashes computed at once, in threads: each takes 64 MiB and about a core for a tenth of a
+# second, so a burst of sign-ins queues here instead of exhausting memory and cores.
+CONCURRENT_HASHES = 2
+_SLOTS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = \
+    weakref.WeakKeyDictionary()
 
 # Syllables of a generated passphrase: 16 consonants × 5 vowels, easy to read and dictate.
 _CONSONANTS = "bdfgjklmnprstvxz"
@@ -65,6 +72,27 @@ def verify(password_hash: str | None, password: str) -> bool:
             and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_in_thread(password: str) -> str:
+    """Returns the argon2id hash of a password, computed in a thread: the event loop goes on
+    serving other requests meanwhile."""
+    async with _slots():
+        return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_in_thread(password_hash: str | None, password: str) -> bool:
+    """Tells whether a password matches a hash (see verify), checked in a thread."""
+    async with _slots():
+        return await asyncio.to_thread(verify, password_hash, password)
+
+
+def _slots() -> asyncio.Semaphore:
+    # One semaphore per event loop: an asyncio primitive belongs to the loop it first waits on.
+    loop = asyncio.get_running_loop()
+    if loop not in _SLOTS:
+        _SLOTS[loop] = asyncio.Semaphore(CONCURRENT_HASHES)
+    return _SLOTS[loop]
 
 
 def needs_rehash(password_hash: str) -> bool:

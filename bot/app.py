@@ -36,6 +36,20 @@ from storage.vault import Vault
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024  # webhooks and forms are small; bigger bodies get 413
+# A client has this long to send a request's headers, from the moment it connects or since
+# the previous answer on the same connection, and as long again to send the body: webhooks
+# and forms are small, and a client trickling bytes must not hold a connection for ever.
+HEADER_SECONDS = 10.0
+BODY_SECONDS = 10.0
+# What `relais serve` gives aiohttp's connection handler. keepalive_timeout is the header
+# bound above: aiohttp arms it when a connection opens and after each answer, and closes a
+# connection still waiting for a whole request when it fires. lingering_time is how long
+# the rest of an unread body is still read and dropped after an early answer (a 408, a 413),
+# so that the client gets that answer: 2 s instead of 10. The parser's limits are aiohttp's
+# own defaults for a line and a header, with fewer headers than its 128.
+SERVER_OPTIONS = {"keepalive_timeout": HEADER_SECONDS, "lingering_time": 2.0,
+                  "max_line_size": 8190, "max_field_size": 8190, "max_headers": 64}
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 SPOOL_CHECK_SECONDS = 5.0
 RELAIS = web.AppKey("relais", "Relais")
 # Telegram: at most one message a second per chat and 30 a second in all.
@@ -215,13 +229,33 @@ def admin_config(relais: Relais) -> AdminConfig:
                        trusted_proxies=settings.trusted_proxies,
                        second_factor=settings.admin_second_factor,
                        seal=relais.vault.seal_secret,
-                       unseal=relais.vault.open_secret)
+                       unseal=relais.vault.open_secret,
+                       sign_in_tag=relais.vault.sign_in_tag)
+
+
+@web.middleware
+async def body_deadline(request: web.Request, handler) -> web.StreamResponse:
+    """Reads a request's body within BODY_SECONDS (408 otherwise), before any handler: aiohttp
+    itself puts no time limit on it. Handlers then read it from memory."""
+    if request.body_exists:
+        try:
+            async with asyncio.timeout(BODY_SECONDS):
+                if request.content_type in FORMS:
+                    await request.post()
+                else:
+                    await request.read()
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(
+                text="La requête arrive trop lentement : elle a été abandonnée.") from None
+        except ValueError:  # a form that cannot be read, e.g. a broken multipart body
+            raise web.HTTPBadRequest(text="Formulaire illisible.") from None
+    return await handler(request)
 
 
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:
     """Returns the aiohttp application serving webhooks, health checks and the simulator."""
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES,
-                          middlewares=[routes.security_headers])
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[body_deadline])
+    app.on_response_prepare.append(routes.security_headers)
     app[RELAIS] = relais
     routes.setup(app, relais)
     webhooks.setup(app, relais)

@@ -183,17 +183,20 @@ def _telegram_set_webhook(_args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.app import build, create_web_app
+    from bot.app import SERVER_OPTIONS, build, create_web_app
 
     settings = Settings.from_env()
     relais = build(settings)
     asyncio.run(_prepare(relais))
     app = create_web_app(relais, work=not args.web_only)
     base = f"http://{args.host}:{args.port}"
-    log.info("Relais écoute sur %s ; simulateur : %s/simulateur", base, base)
+    if settings.simulator_enabled:
+        log.info("Relais écoute sur %s ; simulateur : %s/simulateur", base, base)
+    else:  # off in production unless RELAIS_SIMULATOR=1: no address to announce
+        log.info("Relais écoute sur %s", base)
     # shutdown_timeout: on SIGTERM, requests in flight get this long to finish.
     web.run_app(app, host=args.host, port=args.port, shutdown_timeout=10, print=None,
-                access_log=None)
+                access_log=None, **SERVER_OPTIONS)
     return 0
 
 
@@ -588,7 +591,7 @@ def _user_add(args: argparse.Namespace) -> int:
                                if args.association else None)
                 if await users.by_email(tx, email) is not None:
                     raise ValueError(f"un compte existe déjà pour {email}")
-            password_hash = passwords.hash_password(_read_password(email))
+            password_hash = await passwords.hash_in_thread(_read_password(email))
             async with relais.db.transaction() as tx:
                 now = utcnow()
                 try:
@@ -656,7 +659,7 @@ def _user_password(args: argparse.Namespace) -> int:
         async with _prepared(Settings.from_env()) as relais:
             async with relais.db.read() as tx:
                 email = (await _account(tx, args.email)).email
-            password_hash = passwords.hash_password(_read_password(email))
+            password_hash = await passwords.hash_in_thread(_read_password(email))
             async with relais.db.transaction() as tx:
                 account = await _account(tx, email)
                 now = utcnow()

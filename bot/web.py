@@ -19,15 +19,13 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler) -> web.StreamResponse:
-    """Adds the security headers every page and API answer carries."""
-    response = await handler(request)
+async def security_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    """Adds the security headers every answer carries, errors included (an on_response_prepare
+    signal: a middleware never sees the 404, 405 or 500 answers aiohttp makes itself)."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
 
 
 def setup(app: web.Application, relais: "Relais") -> None:

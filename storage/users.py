@@ -4,13 +4,15 @@ import hashlib
 import re
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import AdminSession, AdminUser, LoginFailure
 
 ROLES = ("official", "association", "admin")
 MAX_EMAIL_LENGTH = 254
+# First half of the PostgreSQL advisory locks taken on failure keys, the key's hash the other.
+_FAILURE_LOCKS = 0x52454C53
 
 
 class UserExists(ValueError):
@@ -151,9 +153,31 @@ async def close_stale_sessions(tx: AsyncSession, idle_since: datetime,
     return result.rowcount or 0
 
 
-async def record_failure(tx: AsyncSession, keys: list[str], at: datetime) -> None:
-    """Counts one failed sign-in against each key (the account, the address)."""
-    tx.add_all(LoginFailure(key=key, at=at) for key in keys)
+async def lock_failure_keys(tx: AsyncSession, keys: list[str]) -> None:
+    """Holds the keys until the transaction ends, so that counting their failures and adding
+    one is a single step for concurrent sign-ins. PostgreSQL: an advisory lock per key (in
+    one order, so two transactions never wait for each other); SQLite has one writer at a
+    time already."""
+    if tx.bind.dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        await tx.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                         {"space": _FAILURE_LOCKS, "key": key})
+
+
+async def record_failure(tx: AsyncSession, keys: list[str], at: datetime) -> list[int]:
+    """Counts one failed sign-in against each key (the account, the address); returns the
+    ids of the rows, to forget them should the attempt succeed."""
+    rows = [LoginFailure(key=key, at=at) for key in keys]
+    tx.add_all(rows)
+    await tx.flush()
+    return [row.id for row in rows]
+
+
+async def forget_attempt(tx: AsyncSession, ids: list[int]) -> None:
+    """Deletes the rows an attempt recorded before it was checked, once it proved right."""
+    if ids:
+        await tx.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
 
 
 async def recent_failures(tx: AsyncSession, key: str, since: datetime,

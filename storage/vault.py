@@ -25,11 +25,25 @@ class Vault:
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"relais/identity/v1")))
         self._secrets = Fernet(base64.urlsafe_b64encode(
             _derive(secret, b"relais/admin-secret/v1")))
+        self._sign_in_key = _derive(secret, b"relais/sign-in-failures/v1")
+        self._form_key = _derive(secret, b"relais/form-token/v1")
 
     def pseudonym(self, channel: str, address: str) -> str:
         """Returns the stable keyed pseudonym (HMAC-SHA256, hex) of a channel address."""
         message = f"{channel}:{address}".encode()
         return hmac.new(self._pseudonym_key, message, hashlib.sha256).hexdigest()
+
+    def sign_in_tag(self, email: str) -> str:
+        """Returns the keyed hash (HMAC-SHA256, hex) under which failed sign-ins for what was
+        typed as an e-mail are counted: without the secret key, a leaked table gives nothing
+        back, not even a password typed in the wrong field."""
+        return hmac.new(self._sign_in_key, email.encode(), hashlib.sha256).hexdigest()
+
+    def form_token(self, value: str) -> str:
+        """Returns the form token bound to a value (the web chat's cookie): an HMAC-SHA256,
+        URL-safe, that nobody can make without the secret key."""
+        digest = hmac.new(self._form_key, value.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
     def seal(self, address: str) -> str:
         """Encrypts an address for the identity table."""

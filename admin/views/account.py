@@ -24,15 +24,15 @@ async def change(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     current, new = str(posted.get("actuel", "")), str(posted.get("nouveau", ""))
     user = auth.current_user(request)
-    wait = await auth.throttled(request, user.email)
-    if wait:
-        page = _error(request, "Trop de tentatives : patientez avant de réessayer.", 429)
-        page.headers["Retry-After"] = str(wait)
-        return page
-    if new != str(posted.get("confirmation", "")):
+    if new != str(posted.get("confirmation", "")):  # checked first: no password is tried
         return _error(request, "Les deux saisies du nouveau mot de passe diffèrent.", 400)
+    counted = await auth.attempt(request, user.email)
+    if counted.wait:
+        page = _error(request, "Trop de tentatives : patientez avant de réessayer.", 429)
+        page.headers["Retry-After"] = str(counted.wait)
+        return page
     try:
-        return await auth.change_password(request, current, new)
+        return await auth.change_password(request, current, new, counted)
     except ValueError as error:  # WeakPassword included: its message says why
         return _error(request, str(error), 400)
 

@@ -39,15 +39,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not email or not password:
         return _form(request, "Indiquez votre adresse e-mail et votre mot de passe.", email,
                      status=400)
-    wait = await auth.throttled(request, email)
-    if wait:
+    counted = await auth.attempt(request, email)
+    if counted.wait:
+        wait = counted.wait
         minutes = -(-wait // 60)
         page = _form(request, f"Trop de tentatives : patientez {minutes} minute"
                               f"{'s' if minutes > 1 else ''} avant de réessayer.", email,
                      status=429)
         page.headers["Retry-After"] = str(wait)
         return page
-    response = await auth.sign_in(request, email, password)
+    response = await auth.sign_in(request, email, password, counted)
     if response is None:
         # One message whether the account exists or not: nobody learns who has an account.
         return _form(request, "Adresse e-mail ou mot de passe incorrect.", email, status=401)

@@ -26,13 +26,13 @@ async def check_code(request: web.Request) -> web.StreamResponse:
     person = auth.pending_user(request)
     if person is None:
         raise web.HTTPFound("/admin/connexion")
-    wait = await auth.throttled(request, person.email)
-    if wait:
-        page = _code_page(request, "Trop de tentatives : patientez avant de réessayer.", 429)
-        page.headers["Retry-After"] = str(wait)
-        return page
     code = str((await request.post()).get("code", ""))[:20]
-    response = await auth.verify_code(request, code)
+    counted = await auth.attempt(request, person.email)
+    if counted.wait:
+        page = _code_page(request, "Trop de tentatives : patientez avant de réessayer.", 429)
+        page.headers["Retry-After"] = str(counted.wait)
+        return page
+    response = await auth.verify_code(request, code, counted)
     return response or _code_page(request, CODE_ERROR, 401)
 
 
@@ -115,13 +115,13 @@ async def disable(request: web.Request) -> web.StreamResponse:
     code = str((await request.post()).get("code", ""))[:20]
     if not user.second_factor:
         raise web.HTTPFound("/admin/double-authentification")
-    wait = await auth.throttled(request, user.email)
-    if wait:
+    counted = await auth.attempt(request, user.email)
+    if counted.wait:
         page = await _enrolment_page(request, "Trop de tentatives : patientez avant de "
                                               "réessayer.", 429)
-        page.headers["Retry-After"] = str(wait)
+        page.headers["Retry-After"] = str(counted.wait)
         return page
-    if not await auth.second_factor_code(request, code):
+    if not await auth.second_factor_code(request, code, counted):
         return await _enrolment_page(request, CODE_ERROR, 400)
     async with settings.db.transaction() as tx:
         await users.set_totp(tx, user.id, None, None)

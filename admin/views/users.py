@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from admin import auth, passwords
+from admin.ids import id_or_404, parse_id
 from admin.pages import config, render
 from storage import audit, invites, users
 
@@ -46,7 +47,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         return await _page(request, form, _sentence(str(error)), status=400)
     # Generated, not typed: the admin never chooses someone else's password, and it is strong.
     password = passwords.generate(email)
-    password_hash = passwords.hash_password(password)
+    password_hash = await passwords.hash_in_thread(password)
     db, now, actor = config(request).db, config(request).clock(), auth.current_user(request).actor
     try:
         async with db.transaction() as tx:
@@ -68,13 +69,14 @@ async def _association_id(request: web.Request, role: str, value: str) -> int | 
         if value:
             raise ValueError("Seul un compte association est rattaché à une association.")
         return None
-    if not value.isdigit():
+    association_id = parse_id(value)
+    if association_id is None:
         raise ValueError("Choisissez l'association de ce compte.")
     async with config(request).db.read() as tx:
         known = {a.id for a in await invites.all_associations(tx)}
-    if int(value) not in known:
+    if association_id not in known:
         raise ValueError("Cette association n'existe pas.")
-    return int(value)
+    return association_id
 
 
 def _sentence(message: str) -> str:
@@ -97,14 +99,12 @@ async def enable(request: web.Request) -> web.StreamResponse:
 
 async def _set_disabled(request: web.Request, disable: bool) -> web.StreamResponse:
     me = auth.current_user(request)
-    identifier = request.match_info["user"]
-    if not identifier.isdigit():
-        raise web.HTTPNotFound()
-    if disable and int(identifier) == me.id:
+    identifier = id_or_404(request.match_info["user"])
+    if disable and identifier == me.id:
         raise web.HTTPBadRequest(text="Vous ne pouvez pas désactiver votre propre compte.")
     db, now = config(request).db, config(request).clock()
     async with db.transaction() as tx:
-        account = await users.by_id(tx, int(identifier))
+        account = await users.by_id(tx, identifier)
         if account is None:
             raise web.HTTPNotFound()
         if (account.disabled_at is not None) != disable:

@@ -1,5 +1,6 @@
 """Changing one's own password: checks, throttling, sessions closed elsewhere, audit."""
 
+import asyncio
 import html
 
 import pytest
@@ -73,6 +74,22 @@ async def test_guessing_the_current_password_is_throttled(web, db):
         assert (await change(web, "pas le bon mot de passe", NEW)).status == 400
     response = await change(web, PASSWORD, NEW)
     assert response.status == 429 and int(response.headers["Retry-After"]) > 0
+
+
+async def test_parallel_wrong_current_passwords_get_no_more_tries_than_the_limit(web, db):
+    await add_user(db, EMAIL, "official")
+    await sign_in(web, EMAIL)
+    token = await form_token(web, PAGE)
+
+    async def guess(number: int) -> int:
+        response = await web.post(PAGE, allow_redirects=False, data={
+            "csrf": token, "actuel": f"pas le bon mot de passe {number}", "nouveau": NEW,
+            "confirmation": NEW})
+        return response.status
+
+    statuses = await asyncio.gather(*(guess(number) for number in range(15)))
+    assert sorted(statuses) == [400] * 5 + [429] * 10
+    assert await count(db, AuditEntry, AuditEntry.action == "user.password_changed") == 0
 
 
 async def test_changing_needs_the_form_token(web, db):

@@ -1,6 +1,7 @@
 """The second factor (TOTP, RFC 6238): enrolment, the code after the password, replay and
 throttling, the required mode, turning it off, the operator's reset, and the audit."""
 
+import asyncio
 import html
 import re
 from dataclasses import replace
@@ -207,6 +208,25 @@ async def test_wrong_codes_are_throttled_like_passwords(web, db, clock, relais):
     assert (await post_code(web, code(secret, clock))).status == 303
     async with db.read() as tx:
         assert await audit.count(tx, "login.code_failed") == 5
+
+
+async def test_parallel_wrong_codes_get_no_more_tries_than_the_limit(web, db, clock, relais):
+    await add_user(db, EMAIL, "official")
+    secret = await turn_on(db, relais)
+    await post_sign_in(web)
+    token = await form_token(web, VERIFY)
+    wrong = wrong_code(secret, clock)
+
+    async def guess(_number: int) -> int:
+        response = await web.post(VERIFY, data={"code": wrong, "csrf": token},
+                                  allow_redirects=False)
+        return response.status
+
+    statuses = await asyncio.gather(*(guess(number) for number in range(60)))
+    limit = auth.ACCOUNT_LIMITS[0][0]
+    assert sorted(statuses) == [401] * limit + [429] * (60 - limit)
+    async with db.read() as tx:
+        assert await audit.count(tx, "login.code_failed") == limit
 
 
 async def test_the_code_form_times_out_like_a_session_and_can_be_left(web, db, clock, relais):

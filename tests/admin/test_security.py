@@ -1,6 +1,8 @@
 """Security of the admin view: cookies, sessions, CSRF, throttling, headers, errors, redirects,
 audit, and the access rules of every route."""
 
+import asyncio
+import hashlib
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -14,10 +16,11 @@ from yarl import URL
 from admin import auth
 from admin.app import create_app
 from admin.config import CONFIG, AdminConfig
-from bot.app import build, create_web_app
+from bot.app import admin_config, build, create_web_app
 from bot.settings import Settings
 from storage import audit, invites, users
-from storage.tables import AdminSession, AdminUser
+from storage.tables import AdminSession, AdminUser, Base, LoginFailure
+from storage.vault import Vault
 from tests.admin.conftest import NOW, PASSWORD, add_user, csrf_of, form_token
 from tests.conftest import SECRET
 
@@ -288,19 +291,56 @@ async def test_one_address_guessing_many_accounts_is_throttled(web, db, clock, a
     assert (await post_sign_in(web, EMAIL, headers=came_from("198.51.100.2"))).status == 303
 
 
-async def test_at_most_100_failures_an_hour_per_account(web, db, clock):
+async def concurrently(count: int, request) -> list[int]:
+    """Sends `count` requests at once; returns their statuses."""
+    return list(await asyncio.gather(*(request(number) for number in range(count))))
+
+
+async def test_parallel_wrong_passwords_get_no_more_tries_than_the_limit(web, db, clock):
+    await add_user(db, EMAIL, "official")
+    token = csrf_of(await (await web.get("/admin/connexion")).text())
+
+    async def guess(number: int) -> int:
+        response = await web.post("/admin/connexion", allow_redirects=False, data={
+            "email": EMAIL, "password": f"{WRONG} {number}", "csrf": token})
+        return response.status
+
+    statuses = await concurrently(15, guess)
+    limit = auth.ACCOUNT_LIMITS[0][0]
+    assert sorted(statuses) == [401] * limit + [429] * (15 - limit)
+    async with db.read() as tx:
+        assert await audit.count(tx, "login.failed") == limit
+
+
+async def test_parallel_guesses_from_one_address_get_no_more_tries_than_its_limit(
+        web, db, clock, addresses):
+    token = csrf_of(await (await web.get("/admin/connexion")).text())
+
+    async def guess(number: int) -> int:
+        response = await web.post("/admin/connexion", allow_redirects=False,
+                                  headers=came_from("203.0.113.7"), data={
+                                      "email": f"essai{number}@region.example.fr",
+                                      "password": WRONG, "csrf": token})
+        return response.status
+
+    limit = auth.ADDRESS_LIMITS[0][0]
+    statuses = await concurrently(limit + 10, guess)
+    assert sorted(statuses) == [401] * limit + [429] * 10
+
+
+async def test_at_most_100_failures_an_hour_per_account(web, db, clock, relais):
     await add_user(db, EMAIL, "official")
     async with db.transaction() as tx:  # 100 failures over the last hour, 5 a minute at most
         for number in range(100):
             at = clock.now - timedelta(minutes=59) + timedelta(seconds=30 * number)
-            await users.record_failure(tx, [auth._account_key(EMAIL)], at)
+            await users.record_failure(tx, [auth.account_key(admin_config(relais), EMAIL)], at)
     response = await post_sign_in(web, EMAIL)
     assert response.status == 429
     assert 50 < int(response.headers["Retry-After"]) <= 61
     clock.advance(minutes=2)  # the oldest failures leave the hour
     assert (await post_sign_in(web, EMAIL)).status == 303
     async with db.read() as tx:  # and signing in swept what no window counts any more
-        kept = await users.recent_failures(tx, auth._account_key(EMAIL),
+        kept = await users.recent_failures(tx, auth.account_key(admin_config(relais), EMAIL),
                                            clock.now - timedelta(days=1), 1000)
     assert len(kept) == 98
     assert min(kept) == clock.now - timedelta(hours=1)
@@ -398,6 +438,39 @@ async def test_sign_ins_and_outs_are_audited_without_the_unknown_address(web, db
         ("official:" + EMAIL, "login.succeeded"), ("official:" + EMAIL, "logout")]
     assert entries[0].target != entries[1].target
     assert all("inconnue" not in str(e.target) + str(e.details) for e in entries)
+
+
+async def test_what_was_typed_as_the_e_mail_cannot_be_recovered_from_any_table(web, db,
+                                                                              relais):
+    await add_user(db, EMAIL, "official")
+    typed = "Ma Phrase Secrete Tapee Au Mauvais Endroit"  # a password in the e-mail field
+    assert (await post_sign_in(web, typed, WRONG)).status == 401
+    assert (await post_sign_in(web, EMAIL, WRONG)).status == 401
+    clues = {typed.lower(), "ma phrase secrete"}
+    for text in (typed, typed.lower(), EMAIL):  # an unsalted digest is a dictionary away
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        clues |= {digest[:16], digest[-16:]}
+    async with db.read() as tx:
+        rows = [(table.name, str(tuple(row))) for table in Base.metadata.sorted_tables
+                for row in (await tx.execute(select(table))).all()]
+        failures = list(await tx.scalars(select(LoginFailure.key)))
+        entries = await audit.entries(tx, "login.failed")
+    for name, row in rows:
+        assert not [clue for clue in clues if clue in row.lower()], (name, row)
+    assert len(failures) == 4  # both attempts still count, per account and per address
+    assert [e.target for e in reversed(entries)] == [None, str(await account_id(db, EMAIL))]
+
+
+async def account_id(db, email: str) -> int:
+    async with db.read() as tx:
+        return (await users.by_email(tx, email)).id
+
+
+def test_failed_sign_ins_are_counted_under_a_key_of_the_secret():
+    one, other = Vault(SECRET), Vault(SECRET[::-1])
+    assert one.sign_in_tag(EMAIL) == Vault(SECRET).sign_in_tag(EMAIL)
+    assert one.sign_in_tag(EMAIL) != other.sign_in_tag(EMAIL)
+    assert one.sign_in_tag(EMAIL) != hashlib.sha256(EMAIL.encode()).hexdigest()
 
 
 # Every route's access rules, found by walking the router (other pages get added over time)

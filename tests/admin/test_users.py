@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -274,6 +275,48 @@ async def test_disabling_nobody_or_oneself_is_refused(as_role, db, path, status)
     async with db.read() as tx:
         assert (await users.by_id(tx, me)).disabled_at is None
         assert await audit.count(tx, "user.") == 0
+
+
+BAD_IDS = ["²", "٣", "1e3", "-1", "1" * 24, "0x1", " 3", "3\n"]
+
+
+@pytest.mark.parametrize("action", ["desactiver", "reactiver"])
+@pytest.mark.parametrize("identifier", BAD_IDS)
+async def test_an_id_that_is_not_ascii_digits_in_range_is_not_found(as_role, db, action,
+                                                                    identifier):
+    web = await as_role("admin")
+    for number in range(3):  # so that "٣" (Arabic-Indic three) would name an account
+        await add_user(db, f"agent{number}@region.example.fr", "official")
+    if action == "reactiver":
+        async with db.transaction() as tx:
+            for account in await users.all_users(tx):
+                if account.role != "admin":
+                    await users.set_disabled(tx, account.id, NOW)
+    response = await web.post(f"/admin/utilisateurs/{quote(identifier, safe='')}/{action}",
+                              data={"csrf": await form_token(web, "/admin/utilisateurs")},
+                              allow_redirects=False)
+    assert response.status == 404, await response.text()
+    assert "Cette page n&#39;existe pas" in await response.text()
+    async with db.read() as tx:
+        states = {a.email: a.disabled_at is None for a in await users.all_users(tx)}
+        assert await audit.count(tx, "user.") == 0
+    assert states == {email: action == "desactiver" or email.startswith("admin")
+                      for email in states}
+
+
+@pytest.mark.parametrize("identifier", BAD_IDS)
+async def test_an_association_field_that_is_not_an_id_gets_a_french_reason(
+        as_role, db, association, identifier):
+    web = await as_role("admin")
+    response = await web.post("/admin/utilisateurs", data={
+        "csrf": await form_token(web, "/admin/utilisateurs"), "email": "a@asso.example.org",
+        "role": "association", "association": identifier})
+    body = await response.text()
+    assert response.status == 400
+    assert "Choisissez l&#39;association de ce compte." in body \
+        or "Cette association n&#39;existe pas." in body  # " 3" is trimmed like any field
+    async with db.read() as tx:
+        assert await users.by_email(tx, "a@asso.example.org") is None
 
 
 # The audit log page
