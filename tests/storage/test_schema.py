@@ -47,7 +47,7 @@ async def test_upgrading_forgets_the_plain_digests_of_typed_e_mails(db):
 
     digest = hashlib.sha256(b"un mot de passe dans le champ e-mail").hexdigest()
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    await to("0006", command.downgrade)
+    await to("0007", command.downgrade)
     try:
         async with db.transaction() as tx:  # what the sign-in form recorded until then
             await users.record_failure(tx, [f"account:{digest}", "address:203.0.113.7"], now)
