@@ -10,9 +10,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from admin import app as admin_app
 from admin.config import AdminConfig, InviteCard
-from bot import gsm7, webhooks
+from bot import gsm7, heartbeat, webhooks
 from bot import invites as cards
 from bot import web as routes
 from bot.channels.base import Channel, IncomingMessage
@@ -23,6 +22,7 @@ from bot.classification import Classification
 from bot.consultations import FLOWS_DIR, default_paths, describe, load_flows
 from bot.delivery import Delivery
 from bot.engine import Flow
+from bot.heartbeat import Heartbeat
 from bot.inbox import Inbox
 from bot.processor import Processor, utcnow
 from bot.ratelimit import RateLimiter
@@ -78,6 +78,7 @@ class Relais:
     clock: Callable[[], datetime] = utcnow
     spool_waiting: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task] = field(default_factory=set)
+    heartbeat: Heartbeat | None = None  # when this process works (processes and delivers)
 
     async def prepare(self) -> None:
         """Migrates the embedded database (or checks a server's) and publishes the flows."""
@@ -102,20 +103,39 @@ class Relais:
         """The provider channels configured (Telegram, SMS)."""
         return [c for c in (self.telegram, self.sms) if c is not None]
 
-    async def start(self, work: bool = True) -> None:
+    async def start(self, work: bool = True, parent_pid: int | None = None) -> None:
         """Opens the provider clients and starts the background work (unless another process
-        does it: `relais worker`)."""
+        does it: `relais worker`), as a worker with a heartbeat; a supervised worker stops
+        when `parent_pid` is no longer its parent."""
         for channel in self.channels:
             await channel.start()
         self.spawn(self._drain_spool_forever())
         if not work:
             return
-        self.spawn(self.processor.run())
-        self.spawn(self.delivery.run())
-        self.spawn(self.classification.run())
+        self.heartbeat = Heartbeat(self.db, self.clock,
+                                   taken_back=lambda _: self.delivery.wake.set(),
+                                   parent_pid=parent_pid)
+        self.spawn(self._work())
         if self.telegram is not None and not self.settings.public_url:
             log.info("pas de RELAIS_PUBLIC_URL : Telegram en interrogation régulière (polling)")
             self.spawn(self.telegram.poll(self.inbox.receive))
+
+    async def _work(self) -> None:
+        """Registers this worker, then starts processing, delivery and classification; waits
+        for the database when it is down at start rather than failing."""
+        while True:
+            try:
+                # First of all: what a crashed worker was sending is taken back at once.
+                self.delivery.worker_id = await self.heartbeat.register()
+                break
+            except webhooks.DATABASE_DOWN as error:
+                log.error("base indisponible au démarrage du worker (%s) : nouvel essai",
+                          type(error).__name__)
+                await asyncio.sleep(heartbeat.BEAT_SECONDS)
+        self.spawn(self.heartbeat.run())
+        self.spawn(self.processor.run())
+        self.spawn(self.delivery.run())
+        self.spawn(self.classification.run())
 
     async def accept(self, message: IncomingMessage) -> None:
         """Stores what a webhook received, durably, before it is acknowledged."""
@@ -156,6 +176,9 @@ class Relais:
         for task in list(self.tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.heartbeat is not None:
+            with contextlib.suppress(*webhooks.DATABASE_DOWN):
+                await self.heartbeat.stop()
         for channel in self.channels:
             await channel.close()
         await self.db.close()
@@ -259,6 +282,10 @@ def create_web_app(relais: Relais, work: bool = True) -> web.Application:
     app[RELAIS] = relais
     routes.setup(app, relais)
     webhooks.setup(app, relais)
+    # Imported here, not at the top: a worker process never serves pages, and the admin
+    # view's imports would only delay its start.
+    from admin import app as admin_app
+
     app.add_subapp("/admin", admin_app.create_app(admin_config(relais)))
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:

@@ -66,13 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="démarrer le serveur (webhooks, simulateur)")
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port d'écoute (8080)")
-    serve.add_argument("--web-only", action="store_true",
-                       help="seulement recevoir et enregistrer : le traitement et l'envoi sont "
-                            "faits par « relais worker »")
+    layout = serve.add_mutually_exclusive_group()
+    layout.add_argument("--web-only", action="store_true",
+                        help="seulement recevoir et enregistrer : le traitement et l'envoi sont "
+                             "faits par des « relais worker » lancés à part")
+    layout.add_argument("--single-process", action="store_true",
+                        help="tout dans un seul processus (pour déboguer) ; par défaut, le "
+                             "traitement et l'envoi tournent dans un processus enfant, "
+                             "relancé s'il s'arrête")
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser(
         "worker", help="traiter les messages reçus et envoyer les réponses (sans serveur web)")
+    worker.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # set by relais serve
     worker.set_defaults(run=_worker)
 
     chat = commands.add_parser("chat", help="répondre à une consultation dans le terminal")
@@ -184,11 +190,26 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import SERVER_OPTIONS, build, create_web_app
+    from bot.supervisor import Supervisor
 
     settings = Settings.from_env()
     relais = build(settings)
     asyncio.run(_prepare(relais))
-    app = create_web_app(relais, work=not args.web_only)
+    app = create_web_app(relais, work=args.single_process)
+    if not args.single_process and not args.web_only:
+        # The work runs in a child process: a CPU-heavy batch never delays a webhook, and a
+        # crash of either side leaves the other running.
+        worker = Supervisor([sys.executable, "-m", "bot", "worker", "--parent",
+                             str(os.getpid())])
+
+        async def start_worker(_app) -> None:
+            await worker.start()
+
+        async def stop_worker(_app) -> None:
+            await worker.stop()
+
+        app.on_startup.append(start_worker)
+        app.on_shutdown.append(stop_worker)
     base = f"http://{args.host}:{args.port}"
     if settings.simulator_enabled:
         log.info("Relais écoute sur %s ; simulateur : %s/simulateur", base, base)
@@ -200,7 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(_args: argparse.Namespace) -> int:
+def _worker(args: argparse.Namespace) -> int:
     import signal
 
     from bot.app import build
@@ -213,10 +234,12 @@ def _worker(_args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await relais.start()
+        await relais.start(parent_pid=args.parent)
         log.info("worker démarré : traitement des messages et envoi des réponses")
+        orphaned = asyncio.create_task(relais.heartbeat.parent_gone.wait())
         try:
-            await stop.wait()
+            await asyncio.wait([asyncio.create_task(stop.wait()), orphaned],
+                               return_when=asyncio.FIRST_COMPLETED)
         finally:
             await relais.stop()
 

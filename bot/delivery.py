@@ -64,6 +64,7 @@ class Delivery:
         self.lease = lease
         self.sent = asyncio.Condition()
         self._marks = GroupCommit(db, _mark_sent)
+        self.worker_id: int | None = None  # set once the worker is registered
 
     async def run(self) -> None:
         """Delivers until cancelled, waking when replies are queued."""
@@ -72,7 +73,8 @@ class Delivery:
     async def run_once(self, limit: int = BATCH) -> int:
         """Delivers the messages due now; returns how many were handled."""
         async with self.db.transaction() as tx:
-            claimed = await outbox.claim(tx, self.channels, self.clock(), self.lease, limit)
+            claimed = await outbox.claim(tx, self.channels, self.clock(), self.lease, limit,
+                                         self.worker_id)
             addresses = await participants.addresses_of(
                 tx, self.vault, {m.participant_id for m in claimed})
         by_participant: dict[int, list[outbox.Claimed]] = defaultdict(list)

@@ -105,7 +105,11 @@ class Settings:
         except ValueError:
             raise SettingsError("RELAIS_SMS_PER_SECOND, RELAIS_OUTBOX_LEASE_SECONDS et "
                                 "RELAIS_SMS_PRICE_EUR sont des nombres") from None
-        intake = get("RELAIS_INTAKE") or "database"
+        database_url = get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL
+        # On SQLite the journal sits on the same local disk as the database: acknowledging
+        # after its fsync asks nothing more of the machine and never waits for the writer.
+        intake = get("RELAIS_INTAKE") or (
+            "journal" if database_url.startswith("sqlite") else "database")
         if intake not in ("database", "journal"):
             raise SettingsError("RELAIS_INTAKE doit valoir database ou journal")
         second_factor = get("RELAIS_ADMIN_2FA") or "optional"
@@ -113,7 +117,7 @@ class Settings:
             raise SettingsError("RELAIS_ADMIN_2FA doit valoir optional ou required")
         return cls(
             env=mode,
-            database_url=get("RELAIS_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=database_url,
             secret_key=secret,
             public_url=get("RELAIS_PUBLIC_URL"),
             telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),

@@ -5,6 +5,7 @@ as the first durable write of every webhook (then moved into the database in bat
 """
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import logging
@@ -68,6 +69,21 @@ class Spool:
                     return
             finally:
                 os.close(fd)
+
+    def lag(self, now: datetime) -> float | None:
+        """Returns how long the oldest spooled message has waited, in seconds, or None when
+        nothing waits."""
+        if not self.directory.exists():
+            return None
+        oldest = None
+        for path in self.directory.glob("*.jsonl*"):
+            with contextlib.suppress(OSError, ValueError, KeyError):  # drained meanwhile
+                with open(path, encoding="utf-8") as handle:
+                    first = handle.readline()
+                if first.strip():
+                    at = datetime.fromisoformat(json.loads(first)["received_at"])
+                    oldest = at if oldest is None else min(oldest, at)
+        return None if oldest is None else (now - oldest).total_seconds()
 
     def pending(self) -> bool:
         """Tells whether anything waits in the spool."""

@@ -1,18 +1,20 @@
 """HTTP routes of the bot: health checks, the privacy notice and the local simulator."""
 
+import socket
 from typing import TYPE_CHECKING
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot import simulator
-from storage import migrate
+from bot import heartbeat, simulator
+from storage import migrate, workers
 
 if TYPE_CHECKING:
     from bot.app import Relais
 
 STATIC = __file__.rsplit("/", 1)[0] + "/static"
+JOURNAL_LAG_SECONDS = 30.0  # a message waiting this long in the local journal is stuck
 
 # No inline script or style anywhere: a hostile answer cannot run in an official's browser.
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -40,13 +42,26 @@ def setup(app: web.Application, relais: "Relais") -> None:
         try:
             await relais.db.ping()
             missing = await migrate.pending(relais.db)
+            async with relais.db.read() as tx:
+                working = await workers.alive(tx, socket.gethostname(), relais.clock(),
+                                              heartbeat.STALE)
         except Exception as error:  # any failure means: do not send traffic here
             return web.json_response({"status": "unavailable",
                                       "reason": type(error).__name__}, status=503)
         if missing:
             return web.json_response({"status": "unavailable",
                                       "reason": "migrations pending"}, status=503)
-        return web.json_response({"status": "ready"})
+        # Stored messages would wait unanswered: the system is not ready, even if this
+        # process could still take webhooks.
+        if not working:
+            return web.json_response({"status": "unavailable",
+                                      "reason": "no worker alive"}, status=503)
+        lag = relais.spool.lag(relais.clock())
+        if lag is not None and lag > JOURNAL_LAG_SECONDS:
+            return web.json_response({"status": "unavailable",
+                                      "reason": f"journal not drained for {lag:.0f} s"},
+                                     status=503)
+        return web.json_response({"status": "ready", "workers": working})
 
     @aiohttp_jinja2.template("confidentialite.html")
     async def privacy(_request: web.Request) -> dict:

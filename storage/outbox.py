@@ -48,8 +48,9 @@ def enqueue(tx: AsyncSession, *, participant_id: int, channel: str, text: str, a
 
 
 async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease: timedelta,
-                limit: int) -> list[Claimed]:
-    """Leases due messages of some channels, oldest first, taking over expired leases."""
+                limit: int, worker_id: int | None = None) -> list[Claimed]:
+    """Leases due messages of some channels to a worker, oldest first, taking over expired
+    leases."""
     earlier = aliased(OutboxMessage)
     # A participant's replies keep their order: one waiting for a retry blocks those after
     # it. A message Relais started (feedback) waiting for daytime blocks nothing.
@@ -75,7 +76,7 @@ async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease:
         select(Participant.id).where(Participant.id.in_({r.participant_id for r in rows}),
                                      Participant.stopped_at.is_not(None))))
     for row in rows:
-        row.status, row.lease_until = SENDING, now + lease
+        row.status, row.lease_until, row.leased_by = SENDING, now + lease, worker_id
     return [Claimed(r.id, r.participant_id, r.channel, r.kind, r.text, r.choices, r.question_id,
                     r.attempts, r.participant_id in stopped) for r in rows]
 
@@ -88,7 +89,7 @@ async def mark_sent(tx: AsyncSession, sent: list[tuple[int, str | None, datetime
     await tx.execute(
         update(table).where(table.c.id == bindparam("message_id")).values(
             status=SENT, provider_id=bindparam("sent_provider_id"), sent_at=bindparam("at"),
-            lease_until=None, error=None),
+            lease_until=None, leased_by=None, error=None),
         [{"message_id": m, "sent_provider_id": p, "at": at} for m, p, at in sent])
     await tx.execute(update(table).where(table.c.id.in_([m for m, _, _ in sent]),
                                          table.c.kind == PERSONAL_DATA)
@@ -99,14 +100,14 @@ async def mark_retry(tx: AsyncSession, message_id: int, error: str, not_before: 
     """Puts a message back in the queue after a transient failure."""
     await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
         status=PENDING, attempts=OutboxMessage.attempts + 1, error=error[:2000],
-        not_before=not_before, lease_until=None))
+        not_before=not_before, lease_until=None, leased_by=None))
 
 
 async def mark_final(tx: AsyncSession, message_id: int, status: str, error: str) -> None:
     """Ends a message that will not be delivered (failed or cancelled), with why."""
     await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
         status=status, attempts=OutboxMessage.attempts + 1, error=error[:2000],
-        lease_until=None))
+        lease_until=None, leased_by=None))
 
 
 async def cancel_pending(tx: AsyncSession, participant_id: int, reason: str) -> None:
@@ -144,7 +145,7 @@ async def record_delivery_status(tx: AsyncSession, provider_id: str, status: str
 
 async def release(tx: AsyncSession, message_id: int, not_before: datetime | None = None) -> None:
     """Gives a leased message back to the queue untouched, optionally for later."""
-    values = {"status": PENDING, "lease_until": None}
+    values = {"status": PENDING, "lease_until": None, "leased_by": None}
     if not_before is not None:
         values["not_before"] = not_before
     await tx.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))

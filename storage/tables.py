@@ -348,6 +348,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None] = mapped_column(Timestamp)
     lease_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The worker holding the lease: when it dies its messages are taken back at once, not
+    # when the lease runs out.
+    leased_by: Mapped[int | None] = mapped_column(Integer)
     provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
@@ -358,6 +361,19 @@ class OutboxMessage(Base):
     # The feedback campaign this message belongs to (kind "feedback"), for its counts.
     feedback_id: Mapped[int | None] = mapped_column(
         ForeignKey("feedback_messages.id", ondelete="SET NULL"), index=True)
+
+
+class Worker(Base):
+    """A running process that processes and delivers messages, known by its heartbeat."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    heartbeat_at: Mapped[datetime] = mapped_column(Timestamp)
+    stopped_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class AuditEntry(Base):
