@@ -5,7 +5,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from urllib.parse import quote
 
@@ -230,18 +230,26 @@ async def attempt(request: web.Request, email: str) -> Attempt:
     now = config.clock()
     keys = {account_key(config, email): ACCOUNT_LIMITS,
             f"address:{_address(request)}": ADDRESS_LIMITS}
-    seconds = 0
+    async with config.db.read() as tx:  # a flood already refused takes no write lock
+        if seconds := await _wait(tx, keys, now):
+            return Attempt(seconds)
     async with config.db.transaction() as tx:
         await users.lock_failure_keys(tx, list(keys))
-        for key, limits in keys.items():
-            for limit, window in limits:
-                latest = await users.recent_failures(tx, key, now - window, limit)
-                if len(latest) >= limit:  # free again when the oldest of them leaves the window
-                    left = (latest[-1] + window - now).total_seconds()
-                    seconds = max(seconds, int(left) + 1)
-        if seconds:
+        if seconds := await _wait(tx, keys, now):  # counted again, under the lock
             return Attempt(seconds)
         return Attempt(0, tuple(await users.record_failure(tx, list(keys), now)))
+
+
+async def _wait(tx, keys: dict[str, tuple], now: datetime) -> int:
+    """Returns how many seconds attempts under these keys must wait (0: none)."""
+    seconds = 0
+    for key, limits in keys.items():
+        for limit, window in limits:
+            latest = await users.recent_failures(tx, key, now - window, limit)
+            if len(latest) >= limit:  # free again when the oldest of them leaves the window
+                left = (latest[-1] + window - now).total_seconds()
+                seconds = max(seconds, int(left) + 1)
+    return seconds
 
 
 def account_key(config: AdminConfig, email: str) -> str:
