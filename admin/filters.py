@@ -7,6 +7,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, TRIAL_CHANNELS, Consultation
+from admin.ids import parse_id
 from storage.answer_queries import AnswerFilter
 
 KEYS = ("theme", "territoire", "association", "canal", "du", "au", "confiance_min",
@@ -24,9 +25,9 @@ def parse(query: MultiMapping[str], consultation: Consultation,
     territories = _known(query.getall("territoire", []), DEPARTEMENTS, "territoire")
     channels = _known(query.getall("canal", []), CHANNELS, "canal")
     values = [v for v in query.getall("association", []) if v]
-    if not all(v.isascii() and v.isdigit() and len(v) < 10 for v in values):
+    associations = tuple(parse_id(v) for v in values)
+    if None in associations:
         raise web.HTTPBadRequest(text="Association invalide dans les filtres.")
-    associations = tuple(int(v) for v in values)
     if association_ids is not None:
         associations = association_ids
     since = _day(query.get("du"), "du")
@@ -112,10 +113,7 @@ def query_string(query: MultiMapping[str], **changes: str | None) -> str:
 
 def page_number(query: MultiMapping[str]) -> int:
     """Reads the page number of a paginated list (1 when absent)."""
-    try:
-        number = int(query.get("page", "1"))
-    except ValueError:
-        raise web.HTTPBadRequest(text="Numéro de page invalide.") from None
-    if number < 1 or number > 100_000:
+    number = parse_id(query.get("page", "1"))  # ASCII digits only: not "٣"
+    if number is None or number > 100_000:
         raise web.HTTPBadRequest(text="Numéro de page invalide.")
     return number

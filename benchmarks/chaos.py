@@ -362,15 +362,17 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--short", action="store_true",
+                        help="the test suite's version: kills close together, quick senders")
     options = parser.parse_args()
     options.database = "postgresql" if options.url else "sqlite"
     if not options.url:
         options.url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='relais-chaos-')}/c.db"
     # Senders start over `ramp` seconds and pause up to `think` seconds between messages.
     options.ramp = min(10.0, options.senders / 30)
-    options.think = 1.0
-    options.warmup = 3.0
-    options.gap = (2.0, 5.0)
+    options.think = 0.3 if options.short else 1.0
+    options.warmup = 2.0 if options.short else 3.0
+    options.gap = (1.0, 2.5) if options.short else (2.0, 5.0)
     report = asyncio.run(Chaos(options).run())
     if options.json:
         print(json.dumps(report))

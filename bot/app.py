@@ -51,6 +51,7 @@ SERVER_OPTIONS = {"keepalive_timeout": HEADER_SECONDS, "lingering_time": 2.0,
                   "max_line_size": 8190, "max_field_size": 8190, "max_headers": 64}
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 SPOOL_CHECK_SECONDS = 5.0
+MIGRATION_WAIT_SECONDS = 120.0  # a supervised worker waits this long for the server's migration
 RELAIS = web.AppKey("relais", "Relais")
 # Telegram: at most one message a second per chat and 30 a second in all.
 TELEGRAM_LIMITS = {"per_address_interval": 1.0, "per_second": 30.0}
@@ -80,10 +81,16 @@ class Relais:
     tasks: set[asyncio.Task] = field(default_factory=set)
     heartbeat: Heartbeat | None = None  # when this process works (processes and delivers)
 
-    async def prepare(self) -> None:
-        """Migrates the embedded database (or checks a server's) and publishes the flows."""
-        if self.db.dialect == "sqlite":
+    async def prepare(self, migrate_sqlite: bool = True) -> None:
+        """Migrates the embedded database (or checks a server's) and publishes the flows; with
+        `migrate_sqlite` false, waits for another process to migrate it instead."""
+        if self.db.dialect == "sqlite" and migrate_sqlite:
             await migrate.upgrade(self.db)
+        elif self.db.dialect == "sqlite":
+            for _ in range(int(MIGRATION_WAIT_SECONDS / 0.5)):
+                if not await migrate.pending(self.db):
+                    break
+                await asyncio.sleep(0.5)
         elif missing := await migrate.pending(self.db):
             raise NotMigrated(f"la base n'est pas à jour ({len(missing)} migration(s) "
                               "en attente) : lancez « relais db upgrade »")

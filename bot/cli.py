@@ -187,28 +187,40 @@ def _telegram_set_webhook(_args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from bot.app import SERVER_OPTIONS, build, create_web_app
     from bot.supervisor import Supervisor
 
     settings = Settings.from_env()
+    worker = None
+    if not args.single_process and not args.web_only:
+        # The work runs in a child process: a CPU-heavy batch never delays a webhook, and a
+        # crash of either side leaves the other running. Launched first, so that it boots
+        # while this process does; it waits for the migrations this one applies.
+        worker = Supervisor([sys.executable, "-m", "bot", "worker", "--parent",
+                             str(os.getpid())])
+        worker.launch()
+    try:
+        return _serve_web(args, settings, worker)
+    finally:
+        if worker is not None and worker.running:  # the server failed to start
+            worker.process.terminate()
+
+
+def _serve_web(args: argparse.Namespace, settings: Settings, worker) -> int:
+    from aiohttp import web
+
+    from bot.app import SERVER_OPTIONS, build, create_web_app
+
     relais = build(settings)
     asyncio.run(_prepare(relais))
     app = create_web_app(relais, work=args.single_process)
-    if not args.single_process and not args.web_only:
-        # The work runs in a child process: a CPU-heavy batch never delays a webhook, and a
-        # crash of either side leaves the other running.
-        worker = Supervisor([sys.executable, "-m", "bot", "worker", "--parent",
-                             str(os.getpid())])
-
-        async def start_worker(_app) -> None:
-            await worker.start()
+    if worker is not None:
+        async def watch_worker(_app) -> None:
+            await worker.watch()
 
         async def stop_worker(_app) -> None:
             await worker.stop()
 
-        app.on_startup.append(start_worker)
+        app.on_startup.append(watch_worker)
         app.on_shutdown.append(stop_worker)
     base = f"http://{args.host}:{args.port}"
     if settings.simulator_enabled:
@@ -229,7 +241,8 @@ def _worker(args: argparse.Namespace) -> int:
     relais = build(Settings.from_env())
 
     async def run() -> None:
-        await relais.prepare()
+        # Started by `relais serve`, which applies the migrations: wait for them, never race.
+        await relais.prepare(migrate_sqlite=args.parent is None)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -4,7 +4,7 @@ the server, its log in the server's output."""
 import asyncio
 import contextlib
 import logging
-import signal
+import subprocess
 import time
 from collections.abc import Sequence
 
@@ -17,42 +17,57 @@ STOP_SECONDS = 10.0  # as long as requests in flight get on SIGTERM
 
 
 class Supervisor:
-    """Keeps one child process running until told to stop."""
+    """Keeps one child process running until told to stop.
+
+    The first child can be launched before any event loop runs (`launch`), so that it boots
+    while the server itself is still starting; `watch` then keeps it running.
+    """
 
     def __init__(self, command: Sequence[str], name: str = "worker") -> None:
         self.command = list(command)
         self.name = name
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: subprocess.Popen | None = None
         self.restarts = 0
+        self._began = 0.0
         self._stopping = False
         self._task: asyncio.Task | None = None
 
     @property
     def running(self) -> bool:
         """Tells whether the child is alive now."""
-        return self.process is not None and self.process.returncode is None
+        return self.process is not None and self.process.poll() is None
 
-    async def start(self) -> None:
-        """Starts the child and the loop that restarts it."""
+    def launch(self) -> None:
+        """Starts the child now; its standard output and error are the server's own."""
+        self.process = subprocess.Popen(self.command)
+        self._began = time.monotonic()
+        log.info("%s démarré (pid %s)", self.name, self.process.pid)
+
+    async def watch(self) -> None:
+        """Starts the loop that restarts the child whenever it dies (launching it first if
+        that was not done yet)."""
+        if self.process is None:
+            self.launch()
         self._task = asyncio.create_task(self._keep_running())
 
     async def _keep_running(self) -> None:
         delay = FIRST_DELAY_SECONDS
-        while not self._stopping:
-            began = time.monotonic()
-            # Standard output and error are the server's own: one log for both processes.
-            self.process = await asyncio.create_subprocess_exec(*self.command)
-            log.info("%s démarré (pid %s)", self.name, self.process.pid)
-            code = await self.process.wait()
+        while True:
+            # Waited for in a thread: the child was started without the event loop.
+            await asyncio.to_thread(self.process.wait)
             if self._stopping:
                 return
-            lived = time.monotonic() - began
+            lived = time.monotonic() - self._began
             delay = FIRST_DELAY_SECONDS if lived >= HEALTHY_SECONDS else \
                 min(MAX_DELAY_SECONDS, delay * 2)
             self.restarts += 1
             log.error("%s arrêté (code %s) après %.0f s : redémarrage dans %.1f s", self.name,
-                      code, lived, delay, extra={"exit_code": code, "restarts": self.restarts})
+                      self.process.returncode, lived, delay,
+                      extra={"exit_code": self.process.returncode, "restarts": self.restarts})
             await asyncio.sleep(delay)
+            if self._stopping:
+                return
+            self.launch()
 
     async def stop(self) -> None:
         """Asks the child to stop (SIGTERM), kills it if it does not within STOP_SECONDS."""
@@ -63,12 +78,10 @@ class Supervisor:
                 await self._task
         if not self.running:
             return
-        with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(signal.SIGTERM)
+        self.process.terminate()
         try:
-            await asyncio.wait_for(self.process.wait(), STOP_SECONDS)
+            await asyncio.wait_for(asyncio.to_thread(self.process.wait), STOP_SECONDS)
         except TimeoutError:
             log.error("%s ne s'arrête pas : tué", self.name)
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
-            await self.process.wait()
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)

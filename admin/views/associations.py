@@ -8,6 +8,7 @@ from aiohttp import web
 from admin import auth
 from admin import qr as qr_code
 from admin.consultations import all_consultations
+from admin.ids import parse_id
 from admin.pages import config, render
 from storage import catalog, invites, reach
 from storage.tables import Association, Invite
@@ -102,10 +103,9 @@ async def flyer(request: web.Request) -> web.StreamResponse:
 
 async def _allowed_association(request: web.Request) -> Association:
     """Returns the association of the URL if the signed-in person may see it; 404 otherwise."""
-    try:
-        association_id = int(request.match_info["association"])
-    except ValueError:
-        raise web.HTTPNotFound(text="Association inconnue.") from None
+    association_id = parse_id(request.match_info["association"])
+    if association_id is None:  # "²", "٣", a number past any row: no association
+        raise web.HTTPNotFound(text="Association inconnue.")
     _check_access(request, association_id)
     async with config(request).db.read() as tx:
         association = await invites.association_by_id(tx, association_id)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from admin import auth, consultations
 from admin.consultations import CHANNELS, DEPARTEMENTS, Consultation
+from admin.ids import parse_id
 from admin.pages import config, render
 from storage import audit, feedback
 
@@ -46,7 +47,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     consultation = await consultations.get(request)
     sent = request.query.get("envoye", "")
     return await _render(request, consultation, Draft("", "", ""),
-                         sent=int(sent) if sent.isdigit() else None,
+                         sent=parse_id(sent),
                          again=request.query.get("deja") == "1")
 
 
