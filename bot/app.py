@@ -7,13 +7,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from admin.config import AdminConfig, InviteCard
-from bot import gsm7, heartbeat, webhooks
-from bot import invites as cards
-from bot import web as routes
+from bot import heartbeat
 from bot.channels.base import Channel, IncomingMessage
 from bot.channels.local import WebChannel
 from bot.channels.telegram import Telegram
@@ -30,8 +28,11 @@ from bot.settings import Settings
 from bot.spool import Spool
 from bot.workers import wait_until
 from storage import audit, catalog, migrate, outbox, participants
-from storage.database import Database
+from storage.database import UNAVAILABLE, Database
 from storage.vault import Vault
+
+if TYPE_CHECKING:
+    from admin.config import AdminConfig
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class Relais:
                 # First of all: what a crashed worker was sending is taken back at once.
                 self.delivery.worker_id = await self.heartbeat.register()
                 break
-            except webhooks.DATABASE_DOWN as error:
+            except UNAVAILABLE as error:
                 log.error("base indisponible au démarrage du worker (%s) : nouvel essai",
                           type(error).__name__)
                 await asyncio.sleep(heartbeat.BEAT_SECONDS)
@@ -184,7 +185,7 @@ class Relais:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.heartbeat is not None:
-            with contextlib.suppress(*webhooks.DATABASE_DOWN):
+            with contextlib.suppress(*UNAVAILABLE):
                 await self.heartbeat.stop()
         for channel in self.channels:
             await channel.close()
@@ -198,7 +199,7 @@ class Relais:
                     drained = await self.spool.drain(self.inbox.receive)
                     if drained:
                         log.info("%s SMS repris du spool", drained)
-                except webhooks.DATABASE_DOWN:
+                except UNAVAILABLE:
                     pass  # still down: the next round tries again
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.spool_waiting.wait(), SPOOL_CHECK_SECONDS)
@@ -242,8 +243,17 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
                   Spool(settings.spool_dir), classification, telegram, sms)
 
 
-def admin_config(relais: Relais) -> AdminConfig:
+# What only the web process needs is imported in the two functions below, not at the top: a
+# worker process never serves pages, and those imports (the admin view, the web chat, the
+# holidays of the quiet hours…) would only delay its start, which citizens wait for.
+
+
+def admin_config(relais: Relais) -> "AdminConfig":
     """Returns what the admin view needs: the database and what only the bot knows."""
+    from admin.config import AdminConfig, InviteCard
+    from bot import gsm7
+    from bot import invites as cards
+
     settings = relais.settings
 
     def card(association: str, title: str, code: str) -> InviteCard:
@@ -284,15 +294,15 @@ async def body_deadline(request: web.Request, handler) -> web.StreamResponse:
 
 def create_web_app(relais: Relais, work: bool = True) -> web.Application:
     """Returns the aiohttp application serving webhooks, health checks and the simulator."""
+    from admin import app as admin_app
+    from bot import web as routes
+    from bot import webhooks
+
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[body_deadline])
     app.on_response_prepare.append(routes.security_headers)
     app[RELAIS] = relais
     routes.setup(app, relais)
     webhooks.setup(app, relais)
-    # Imported here, not at the top: a worker process never serves pages, and the admin
-    # view's imports would only delay its start.
-    from admin import app as admin_app
-
     app.add_subapp("/admin", admin_app.create_app(admin_config(relais)))
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:

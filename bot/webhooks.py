@@ -5,12 +5,12 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import Ignored, WebhookError
 from bot.channels.telegram import Telegram
 from bot.channels.twilio_sms import TwilioSms
 from storage import outbox, participants
+from storage.database import UNAVAILABLE
 
 if TYPE_CHECKING:
     from bot.app import Relais
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DATABASE_WAIT_SECONDS = 3.0  # past this the database counts as down: spool or 503
-# What an unreachable or stuck database raises on the way.
-DATABASE_DOWN = (SQLAlchemyError, OSError, TimeoutError)
 
 
 def _refused(error: WebhookError) -> web.Response:
@@ -48,7 +46,7 @@ def _telegram_handler(relais: "Relais", telegram: Telegram):
         try:
             async with asyncio.timeout(DATABASE_WAIT_SECONDS):
                 await relais.accept(read)
-        except DATABASE_DOWN as error:
+        except UNAVAILABLE as error:
             # Telegram keeps the update and sends it again: nothing is lost by a 503.
             log.error("base indisponible, mise à jour Telegram refusée (%s)", type(error).__name__)
             return web.json_response({"error": "stockage indisponible"}, status=503)
@@ -69,7 +67,7 @@ def _sms_handler(relais: "Relais", sms: TwilioSms):
         try:
             async with asyncio.timeout(DATABASE_WAIT_SECONDS):
                 await relais.accept(read)
-        except DATABASE_DOWN as error:
+        except UNAVAILABLE as error:
             # Twilio does not resend an SMS answered 5xx: keep it on disk, then say 200.
             log.error("base indisponible, SMS mis en attente sur disque (%s)",
                       type(error).__name__)
@@ -97,7 +95,7 @@ def _status_handler(relais: "Relais", sms: TwilioSms):
                     order=sms.status_order)
                 if participant_id is not None and report.error_code == str(sms.unsubscribed):
                     await participants.set_stopped(tx, participant_id, relais.clock())
-        except DATABASE_DOWN:
+        except UNAVAILABLE:
             return web.json_response({"error": "stockage indisponible"}, status=503)
         return sms.acknowledge()
 
