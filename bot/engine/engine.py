@@ -313,8 +313,8 @@ class _Runner:
                 attempt = session.attempts + 1
                 self.emit(AnswerRejected(question.id, raw, attempt))
                 reason = str(invalid) or wording.NOT_UNDERSTOOD
-                return self.reask(session.evolve(attempts=attempt),
-                                  lead=f"{reason} {hint(question)}")
+                lead = f"{reason} {hint(question)}" if invalid.hint else reason
+                return self.reask(session.evolve(attempts=attempt), lead=lead)
             if question.required:
                 self.emit(AnswerRecorded(question.id, raw, None, valid=False))
             else:

@@ -47,3 +47,6 @@ THEME_NOTED = "D'accord, merci : une personne de la Région relira votre répons
 STALE_CHOICE = "Ce choix répond à une question précédente."
 REQUIRED = "Cette question demande une réponse."
 MAX_CHOICES = "Choisissez au plus {maximum} réponses."
+TOO_MANY_CHOICES = "Vous en avez choisi {given} : {maximum} au plus, s'il vous plaît."
+UNKNOWN_COMMUNE = "Je ne trouve pas « {name} » parmi les communes des Hauts-de-France."
+AMBIGUOUS_COMMUNE = "Plusieurs communes portent ce nom : {options} ?"

@@ -98,12 +98,11 @@ def test_answers_are_read_into_normalised_values(question, raw, expected):
     (Question("q", QuestionType.TEXT, "?"), "   "),
     (Question("q", QuestionType.SINGLE_CHOICE, "?", choices=CHOICES), "7"),
     (Question("q", QuestionType.SINGLE_CHOICE, "?", choices=CHOICES), "le bateau"),
-    (Question("q", QuestionType.MULTIPLE_CHOICE, "?", choices=CHOICES, max_choices=2), "1,2,3"),
     (Question("q", QuestionType.MULTIPLE_CHOICE, "?", choices=CHOICES), "1, bateau"),
     (Question("q", QuestionType.SCALE, "?"), "6"),
     (Question("q", QuestionType.SCALE, "?"), "bof"),
     (Question("q", QuestionType.YES_NO, "?"), "peut-être"),
-    (Question("q", QuestionType.POSTCODE, "?"), "Amiens"),
+    (Question("q", QuestionType.POSTCODE, "?"), "80 0"),
     (Question("q", QuestionType.POSTCODE, "?"), "800"),
     (Question("q", QuestionType.NUMBER, "?", minimum=0, maximum=30), "31"),
 ])
@@ -112,6 +111,20 @@ def test_unreadable_answers_are_rejected_with_a_hint(question, raw):
     assert isinstance(events[-2], AnswerRejected)
     assert "Je n'ai pas compris" in last_reply(events)
     assert session.status is Status.ACTIVE and session.question == "q"
+
+
+@pytest.mark.parametrize(("question", "raw", "said"), [
+    (Question("q", QuestionType.MULTIPLE_CHOICE, "?", choices=CHOICES, max_choices=2), "1,2,3",
+     "Vous en avez choisi 3 : 2 au plus, s'il vous plaît.\n?"),
+    (Question("q", QuestionType.POSTCODE, "?"), "Paris",
+     "Je ne trouve pas « Paris » parmi les communes des Hauts-de-France. Écrivez votre code "
+     "postal en 5 chiffres, par exemple 80000.\n?"),
+])
+def test_some_answers_are_refused_with_their_own_reason(question, raw, said):
+    session, events = play(make_flow(question), "bonjour", "oui", raw)
+    assert isinstance(events[-2], AnswerRejected)
+    assert last_reply(events).startswith(said)
+    assert session.question == "q"
 
 
 def test_a_required_question_is_reasked_twice_then_recorded_invalid():
