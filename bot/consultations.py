@@ -82,6 +82,11 @@ class ConsentSpec(_Strict):
     refused: str = ""
 
 
+class ClosingSpec(_Strict):
+    when: ConditionSpec
+    text: Text
+
+
 class ConsultationSpec(_Strict):
     id: Id
     title: Text
@@ -94,6 +99,7 @@ class ConsultationSpec(_Strict):
     consent: ConsentSpec
     help: str | None = None
     closing: str = ""
+    closings: list[ClosingSpec] = []
     questions: list[QuestionSpec] = Field(min_length=1)
     themes: list[ThemeSpec] = []
 
@@ -256,6 +262,10 @@ def _logic_problems(name: str, path: Path, spec: ConsultationSpec) -> Iterable[P
             yield Problem(name, where, "seules les questions de type text sont classées")
         if q.classify and not spec.themes:
             yield Problem(name, where, "question classée mais aucun thème défini")
+    for number, closing in enumerate(spec.closings, 1):
+        if closing.when.question not in position:
+            yield Problem(name, f"closings {number}", f"condition sur une question inconnue "
+                                                      f"« {closing.when.question} »")
     if len(set(ids)) == len(ids) and END not in position:
         for qid in _unreachable(spec):
             yield Problem(name, f"question {qid}", "question inatteignable depuis le début")
@@ -320,6 +330,10 @@ def _length_warnings(name: str, flow: Flow) -> Iterable[Problem]:
                                        "coûte plus cher", warning=True)
 
 
+def _condition(spec: ConditionSpec) -> Condition:
+    return Condition(spec.question, spec.equals, tuple(spec.any_of), tuple(spec.none_of))
+
+
 def _build(spec: ConsultationSpec, privacy_url: str) -> Flow:
     def text(value: str) -> str:
         return value.strip().replace(PRIVACY_PLACEHOLDER, privacy_url)
@@ -330,8 +344,7 @@ def _build(spec: ConsultationSpec, privacy_url: str) -> Flow:
             hint=text(q.hint) if q.hint else None,
             choices=tuple(Choice(c.value, text(c.label), tuple(c.aliases), c.next)
                           for c in q.choices),
-            when=Condition(q.when.question, q.when.equals, tuple(q.when.any_of),
-                           tuple(q.when.none_of)) if q.when else None,
+            when=_condition(q.when) if q.when else None,
             next=q.next, purpose=q.purpose, classify=q.classify,
             confirm_theme=q.confirm_theme, minimum=q.min, maximum=q.max,
             max_choices=q.max_choices,
@@ -341,6 +354,7 @@ def _build(spec: ConsultationSpec, privacy_url: str) -> Flow:
     return Flow(
         id=spec.id, title=spec.title, welcome=text(spec.welcome), consent=text(spec.consent.text),
         consent_refused=text(spec.consent.refused), closing=text(spec.closing),
+        closings=tuple((_condition(c.when), text(c.text)) for c in spec.closings),
         questions=questions,
         themes=tuple(Theme(t.id, t.label, t.description, tuple(t.examples))
                      for t in spec.themes),

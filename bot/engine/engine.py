@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import wording
-from .answers import NO, YES, Invalid, bounds, match_choice, read_answer
+from .answers import NO, YES, Invalid, bounds, match_choice, read_answer, yes_or_no
 from .events import (
     AnswerRecorded,
     AnswerRejected,
@@ -129,6 +129,9 @@ class _Runner:
             if keyword is Keyword.HELP:
                 self.emit(HelpShown())
                 self.say(self.help_text())
+            elif session is not None and session.status is Status.REFUSED \
+                    and keyword not in (Keyword.START, Keyword.RESTART):
+                return self.after_refusal(session)
             return self.start()
         if session.status is Status.STOPPED:
             if keyword is Keyword.START:
@@ -300,6 +303,24 @@ class _Runner:
         session = session.evolve(attempts=session.attempts + 1)
         return self.reask(session, lead=wording.CONSENT_HINT)
 
+    def after_refusal(self, session: Session) -> Turn:
+        """After a no to the notice: a yes now is consent; anything else gets one short line
+        on how to take part, not the whole notice again."""
+        if yes_or_no(self.inbound.text) is True:
+            self.emit(ConsentGiven())
+            session = session.evolve(status=Status.ACTIVE, consented=True, attempts=0,
+                                     turns=session.turns + 1)
+            return self.move(session, self.flow.questions[0].id)
+        self.say(wording.AFTER_REFUSAL)
+        return self.done(session)
+
+    def closing(self, session: Session) -> str:
+        """Returns the first closing whose condition the answers meet, else the default."""
+        for condition, text in self.flow.closings:
+            if condition.holds(session.answers):
+                return text
+        return self.flow.closing
+
     def answer(self, session: Session, skip_refused: bool = False) -> Turn:
         """Reads the answer to the current question; `skip_refused` when PASSER is not allowed."""
         question = self.flow.question(session.question)
@@ -396,7 +417,7 @@ class _Runner:
         for _ in range(MAX_MOVES_PER_TURN):
             if target == END:
                 self.emit(FlowCompleted())
-                self.say(self.flow.closing)
+                self.say(self.closing(session))
                 return self.done(session.evolve(status=Status.COMPLETED, question=None))
             question = self.flow.question(target)
             if question.when is None or question.when.holds(session.answers):

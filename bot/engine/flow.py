@@ -107,6 +107,8 @@ class Flow:
     keyword: str | None = None
     help: str | None = None
     privacy_url: str | None = None
+    # Closings that depend on the answers, the first that holds wins; else `closing`.
+    closings: tuple[tuple[Condition, str], ...] = ()
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

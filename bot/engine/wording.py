@@ -1,9 +1,8 @@
 """The French sentences the engine says on its own, outside any consultation file."""
 
 HELP = (
-    "Relais recueille votre avis pour la Région Hauts-de-France, responsable de vos données. "
-    "Répondez simplement aux questions. Mots utiles : RECOMMENCER, MES DONNEES, SUPPRIMER, "
-    "STOP pour ne plus recevoir de messages."
+    "Relais : votre avis pour la Région Hauts-de-France. Mots utiles : RECOMMENCER, "
+    "MES DONNEES, SUPPRIMER, STOP."
 )
 PRIVACY = "Vos droits : {url}"
 SKIP_HINT = "Envoyez PASSER pour ne pas répondre."
@@ -25,6 +24,8 @@ ERASED = "Vos réponses sont effacées. Merci. Écrivez-nous à nouveau pour rec
 ERASE_CANCELLED = "Rien n'a été effacé."
 RESTART = "On recommence depuis le début."
 CONSENT_HINT = "Merci de répondre OUI ou NON."
+AFTER_REFUSAL = ("Vous avez répondu NON : rien n'est gardé. Pour participer quand même, "
+                 "répondez OUI.")
 FAILED = "Désolé, un problème nous empêche de continuer. Envoyez RECOMMENCER pour reprendre."
 MEDIA = "Merci de répondre par un message écrit : nous ne lisons pas les images ni les sons."
 NO_REMAINING_QUESTIONS = "Il n'y a plus de question."

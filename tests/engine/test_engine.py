@@ -318,7 +318,7 @@ def test_help_as_a_first_message_gets_help_then_the_notice():
     flow = make_flow(Question("q", QuestionType.TEXT, "Q ?"))
     session, events = play(flow, "AIDE")
     texts = [e.text for e in events if hasattr(e, "text")]
-    assert texts[0].startswith("Relais recueille votre avis")
+    assert texts[0].startswith("Relais : votre avis pour la Région")
     assert texts[1:] == ["Bienvenue.", "D'accord ?"] and session.status is Status.CONSENT
 
 
