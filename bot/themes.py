@@ -35,6 +35,17 @@ def train_with_scores(texts: list[str], themes: list[str], name: str,
                  if scores else {})
 
 
+def train_flow(flow: Flow, taught: list[tuple[str, str]], progress: Progress) -> Classifier:
+    """Trains a consultation's model from its codebook and the (text, theme) rows people
+    labelled; themes the file no longer has are left out."""
+    rows = codebook_rows(flow)
+    known = {theme.id for theme in flow.themes}
+    rows += [(text, theme) for text, theme in taught if theme in known]
+    if len({theme for _, theme in rows}) < 2:
+        raise ValueError(f"« {flow.id} » : il faut des exemples d'au moins deux thèmes")
+    return train_with_scores([t for t, _ in rows], [m for _, m in rows], flow.id, progress)
+
+
 async def train_consultation(db: Database, flow: Flow, models_dir: Path,
                              progress: Progress) -> Classifier:
     """Trains, saves and activates a consultation's model from its codebook and people's labels."""
@@ -43,17 +54,13 @@ async def train_consultation(db: Database, flow: Flow, models_dir: Path,
         taught = await labels.training_rows(tx, flow.id)
     progress(f"{len(rows)} exemples du fichier de consultation, {len(taught)} réponses "
              "étiquetées par des personnes")
-    known = {theme.id for theme in flow.themes}
-    rows += [(text, theme) for text, theme in taught if theme in known]
-    if len({theme for _, theme in rows}) < 2:
-        raise ValueError(f"« {flow.id} » : il faut des exemples d'au moins deux thèmes")
-    classifier = train_with_scores([t for t, _ in rows], [m for _, m in rows], flow.id, progress)
+    classifier = train_flow(flow, taught, progress)
     directory = models_dir / flow.id / classifier.version
     classifier.save(directory)
     async with db.transaction() as tx:
         await labels.register_model(
             tx, version=classifier.version, consultation_id=flow.id, path=str(directory),
-            training_rows=len(rows), scores=classifier.meta["scores"],
+            training_rows=classifier.meta["training_rows"], scores=classifier.meta["scores"],
             at=datetime.now(UTC))
     progress(f"modèle {classifier.version} actif pour « {flow.id} » ({directory})")
     return classifier
