@@ -110,7 +110,8 @@ class Classification:
             for key, group in groups.items():
                 summary = summarise(self._analyser, [a.text for a in group],
                                     [a.score for a in group])
-                result[key] = (len(group), summary.terms, summary.examples)
+                result[key] = (len(group), summary.terms,
+                               [group[i].text for i in summary.examples])
             return result
 
         summaries = await asyncio.to_thread(compute)

@@ -8,19 +8,38 @@ numpy and scipy; training uses scikit-learn's logistic regression.
 """
 
 import json
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from spacy.attrs import IS_PUNCT, IS_STOP, LOWER, ORTH
 from spacy.language import Language
+from spacy.strings import hash_string
 from spacy.tokens import Doc
+
+from nlp.normalise import LEXICON, Normaliser, read_lexicon
 
 WORD_BUCKETS = 1 << 20
 CHAR_BUCKETS = 1 << 20
 _MASK = np.uint64(WORD_BUCKETS - 1)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes the two words of a bigram into one hash
 _PRIME = np.uint64(1000003)
+
+
+def _without_diacritics(char: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+
+
+# Latin letters with diacritics (À to ɏ) mapped to their bare letters, for str.translate.
+_BARE = {code: _without_diacritics(chr(code)) for code in range(0xC0, 0x250)
+         if _without_diacritics(chr(code)) != chr(code)}
+
+
+def fold_accents(text: str) -> str:
+    """Returns a text without diacritics on Latin letters ("très" → "tres"), as people often
+    type it."""
+    return text if text.isascii() else text.translate(_BARE)
 
 
 def _char_grams(texts: list[str], low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,6 +70,15 @@ def _char_grams(texts: list[str], low: int, high: int) -> tuple[np.ndarray, np.n
     return np.concatenate(documents).astype(np.int64), mixed ^ (mixed >> np.uint64(31))
 
 
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Turns raw scores (rows × labels) into probabilities, sharpened or softened by the
+    temperature."""
+    scaled = logits / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 class ThemeCategoriser:
     """Sorts texts into labels; fit once, then `pipe` sets doc.cats on batches of docs."""
 
@@ -58,7 +86,13 @@ class ThemeCategoriser:
                  regularisation: float = 10.0) -> None:
         self.name = name
         self.vectors = nlp.vocab.vectors
-        self.cfg = {"labels": [], "char_ngrams": list(char_ngrams), "C": regularisation}
+        self.strings = nlp.vocab.strings
+        self.cfg = {"labels": [], "char_ngrams": list(char_ngrams), "C": regularisation,
+                    "normalise": True, "fold_accents": True, "prototype_weight": 0.0,
+                    "vector_weight": 1.0, "temperature": 1.0}
+        self.normaliser = Normaliser(read_lexicon(LEXICON))
+        self.centroids = np.zeros((0, self.vectors.shape[1]), np.float32)
+        self._folded: dict[int, int] = {}  # lower-case word hash → hash without accents
         self.idf = np.zeros(0, np.float32)
         self.rows = np.zeros(0, np.int64)  # the n-gram buckets seen in training, sorted
         self.weights = np.zeros((0, 0), np.float32)  # one row per seen bucket, then vectors
@@ -69,7 +103,28 @@ class ThemeCategoriser:
         """The labels, in the order of the scores."""
         return self.cfg["labels"]
 
+    def normalise(self, texts: list[str]) -> list[str]:
+        """Returns the texts as the model reads them: SMS spellings in standard French."""
+        return self.normaliser.many(texts) if self.cfg.get("normalise") else texts
+
     # -- features
+
+    def _fold_words(self, lower: np.ndarray) -> np.ndarray:
+        """Maps lower-case word hashes to the hashes of the same words without accents."""
+        unique, inverse = np.unique(lower, return_inverse=True)
+        folded = np.empty(len(unique), np.uint64)
+        for i, key in enumerate(unique.tolist()):
+            value = self._folded.get(key)
+            if value is None:
+                try:
+                    text = self.strings[key]
+                except KeyError:
+                    text = ""
+                bare = fold_accents(text)
+                value = key if bare == text else hash_string(bare)
+                self._folded[key] = value
+            folded[i] = value
+        return folded[inverse]
 
     def _counts(self, docs: list[Doc], texts: list[str] | None = None) -> sp.csr_matrix:
         """Raw n-gram counts, (docs × word and char buckets)."""
@@ -78,6 +133,8 @@ class ThemeCategoriser:
         lengths = np.fromiter((len(a) for a in arrays), np.int64, len(docs))
         lower = np.concatenate(arrays).astype(np.uint64).ravel() if lengths.sum() else \
             np.zeros(0, np.uint64)
+        if self.cfg.get("fold_accents") and len(lower):
+            lower = self._fold_words(lower)
         document = np.repeat(np.arange(len(docs)), lengths)
         keys = [document * width + (lower & _MASK).astype(np.int64)]
         if len(lower) > 1:
@@ -86,6 +143,8 @@ class ThemeCategoriser:
             keys.append(document[:-1][same] * width + bigram[same])
         # doc.text rebuilds the text token by token: use the raw texts when the caller has them.
         texts = texts if texts is not None else [d.text for d in docs]
+        if self.cfg.get("fold_accents"):
+            texts = [fold_accents(t) for t in texts]
         char_docs, char_hashes = _char_grams(texts, *self.cfg["char_ngrams"])
         keys.append(char_docs * width + WORD_BUCKETS
                     + (char_hashes & np.uint64(CHAR_BUCKETS - 1)).astype(np.int64))
@@ -131,21 +190,48 @@ class ThemeCategoriser:
 
     # -- training and scoring
 
-    def fit(self, docs: list[Doc], labels: list[str]) -> "ThemeCategoriser":
-        """Learns from labelled docs; every label to predict must appear at least once."""
+    def _dense(self, docs: list[Doc], own: np.ndarray | None = None) -> np.ndarray:
+        """The dense features: the content-word vector, then its cosine to each theme's
+        centroid when prototypes are on; `own` (training only) gives each doc's label, so
+        that a doc is compared with its theme's centroid without itself."""
+        meaning = self._meaning(docs)
+        parts = [meaning * self.cfg.get("vector_weight", 1.0)]
+        if self.cfg.get("prototype_weight") and len(self.centroids):
+            similarity = meaning @ self.centroids.T
+            if own is not None:
+                sums, norms = self._centroid_sums
+                rows = np.arange(len(docs))
+                dot = (meaning * sums[own]).sum(axis=1) - (meaning ** 2).sum(axis=1)
+                left = np.sqrt(np.maximum(norms[own] ** 2 - 2 * (meaning * sums[own]).sum(axis=1)
+                                          + (meaning ** 2).sum(axis=1), 1e-12))
+                similarity[rows, own] = dot / left
+            parts.append(similarity * self.cfg["prototype_weight"])
+        return np.hstack(parts).astype(np.float32)
+
+    def fit(self, docs: list[Doc], labels: list[str],
+            texts: list[str] | None = None) -> "ThemeCategoriser":
+        """Learns from labelled docs (made from normalised texts); every label to predict must
+        appear at least once."""
         from sklearn.linear_model import LogisticRegression
 
         self.cfg["labels"] = sorted(set(labels))
         target = np.array([self.labels.index(label) for label in labels])
-        counts = self._counts(docs)
+        counts = self._counts(docs, texts)
         frequency = np.bincount(counts.indices, minlength=counts.shape[1])
         idf = (np.log((1 + len(docs)) / (1 + frequency)) + 1.0).astype(np.float32)
         self.rows = np.flatnonzero(frequency)  # only what training saw can carry weight
         self.idf = idf[self.rows]
         # An n-gram never seen in training still counts in a text's length, as in training.
         self.cfg["unseen_idf"] = float(np.log(1 + len(docs)) + 1.0)
+        if self.cfg.get("prototype_weight"):
+            meaning = self._meaning(docs)
+            sums = np.zeros((len(self.labels), meaning.shape[1]), np.float32)
+            np.add.at(sums, target, meaning)
+            norms = np.linalg.norm(sums, axis=1)
+            self._centroid_sums = (sums, norms)
+            self.centroids = (sums / (norms[:, None] + 1e-8)).astype(np.float32)
         features = sp.hstack([self._weighted(counts, idf)[:, self.rows],
-                              sp.csr_matrix(self._meaning(docs))], format="csr")
+                              sp.csr_matrix(self._dense(docs, own=target))], format="csr")
         if len(self.labels) == 1:  # one theme only: nothing to choose between
             self.weights = np.zeros((features.shape[1], 1), np.float32)
             self.bias = np.zeros(1, np.float32)
@@ -159,8 +245,9 @@ class ThemeCategoriser:
         self.bias = intercepts.astype(np.float32)
         return self
 
-    def scores(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
-        """Returns the probability of each label for each doc (docs × labels)."""
+    def logits(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
+        """Returns the raw score of each label for each doc (docs × labels), before the
+        temperature and the softmax."""
         counts = self._counts(docs, texts)
         # Map the full bucket space onto the buckets seen in training; others weigh nothing.
         position = np.searchsorted(self.rows, counts.indices)
@@ -175,10 +262,11 @@ class ThemeCategoriser:
                                 shape=(len(docs), len(self.rows)))
         sparse_part = len(self.rows)
         logits = np.asarray(compact @ self.weights[:sparse_part]) + self.bias
-        logits += self._meaning(docs) @ self.weights[sparse_part:]
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return logits + self._dense(docs) @ self.weights[sparse_part:]
+
+    def scores(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
+        """Returns the calibrated probability of each label for each doc (docs × labels)."""
+        return softmax(self.logits(docs, texts), self.cfg.get("temperature", 1.0))
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
@@ -207,7 +295,12 @@ class ThemeCategoriser:
         path.mkdir(parents=True, exist_ok=True)
         (path / "cfg.json").write_text(json.dumps(self.cfg), encoding="utf-8")
         np.savez_compressed(path / "weights.npz", idf=self.idf, rows=self.rows,
-                            weights=self.weights, bias=self.bias)
+                            weights=self.weights, bias=self.bias, centroids=self.centroids)
+        # The lexicon goes with the weights: inference rewrites texts as training did.
+        (path / "lexicon.tsv").write_text(
+            "".join(f"{written}\t{standard}\n"
+                    for written, standard in sorted(self.normaliser.lexicon.items())),
+            encoding="utf-8")
 
     def from_disk(self, path, exclude=()) -> "ThemeCategoriser":
         """Reads what to_disk wrote."""
@@ -216,6 +309,8 @@ class ThemeCategoriser:
         with np.load(path / "weights.npz", allow_pickle=False) as arrays:
             self.idf, self.rows = arrays["idf"], arrays["rows"]
             self.weights, self.bias = arrays["weights"], arrays["bias"]
+            self.centroids = arrays["centroids"]
+        self.normaliser = Normaliser(read_lexicon(path / "lexicon.tsv"))
         return self
 
 
