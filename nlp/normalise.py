@@ -1,6 +1,8 @@
-"""SMS and chat spellings rewritten in standard French, before themes are sorted or counted."""
+"""SMS and chat spellings rewritten in standard French, before themes are sorted or counted;
+letters without their accents, as people often type them."""
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +15,22 @@ _REPEATED_LETTER = re.compile(r"([^\W\d_])\1{2,}")  # "trooop": no French word h
 _REPEATED_MARK = re.compile(r"([!?])\1+")
 # Elided words before an apostrophe: the word after it is looked up alone (l'appart, d'taf).
 _ELIDED = {"l", "d", "j", "m", "t", "s", "c", "n", "qu", "jusqu", "lorsqu", "puisqu"}
+
+
+def _without_diacritics(char: str) -> str:
+    """Returns a character's decomposition without its combining marks."""
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+
+
+# Latin letters with diacritics (À to ɏ) mapped to their bare letters, for str.translate.
+_BARE = {code: _without_diacritics(chr(code)) for code in range(0xC0, 0x250)
+         if _without_diacritics(chr(code)) != chr(code)}
+
+
+def fold_accents(text: str) -> str:
+    """Returns a text without diacritics on Latin letters ("très" → "tres"), as people often
+    type it."""
+    return text if text.isascii() else text.translate(_BARE)
 
 
 class LexiconError(ValueError):

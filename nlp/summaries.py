@@ -8,9 +8,8 @@ import spacy
 from spacy.language import Language
 
 from nlp.model import BASE_MODEL
-from nlp.normalise import normalise_many
+from nlp.normalise import fold_accents, normalise_many
 from nlp.redaction import PLACEHOLDERS
-from nlp.textcat import fold_accents
 
 CONTENT = {"NOUN", "PROPN", "ADJ", "VERB"}
 MAX_TERMS = 12

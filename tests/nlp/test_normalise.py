@@ -6,6 +6,7 @@ from nlp.normalise import (
     LEXICON,
     LexiconError,
     Normaliser,
+    fold_accents,
     normalise,
     normalise_many,
     read_lexicon,
@@ -59,3 +60,10 @@ def test_a_bad_lexicon_line_is_named(tmp_path, content):
     path.write_text("# comment\n" + content, encoding="utf-8")
     with pytest.raises(LexiconError, match="ligne 2"):
         read_lexicon(path)
+
+
+def test_accents_are_folded_on_latin_letters_only():
+    assert fold_accents("Très élevé, à côté, Thiérache, naïf, Ça") == \
+        "Tres eleve, a cote, Thierache, naif, Ca"
+    assert fold_accents("œuvre 🚆 €") == "œuvre 🚆 €"
+    assert fold_accents("deja") == "deja"
