@@ -66,6 +66,16 @@ def test_a_model_trained_on_the_codebook_finds_plain_themes(mobilite_model, text
     assert mobilite_model.classify([text])[0].theme == theme
 
 
+@pytest.mark.parametrize(("name", "text", "theme"), [
+    ("jeunesse", "trouver 1 logement pas cher pres de mon CFA", "logement"),
+    ("jeunesse", "un emploi stable!!! g envoyé 60 CV", "premier_emploi"),
+    ("mobilite", "des trains directs plus fréquents vers Paris le soir", "frequence_horaires"),
+])
+def test_answers_misread_by_the_first_shipped_models_get_their_theme(pilots, name, text, theme):
+    (label,) = pilots[name].classify([text])
+    assert label.theme == theme and label.score > 0.5
+
+
 @pytest.mark.parametrize(("name", "text", "themes"), [
     ("mobilite", "Les billets sont hors de prix, et en plus les trains sont tout le temps "
                  "supprimés.", {"prix", "fiabilite"}),
