@@ -36,6 +36,19 @@ def read_jsonl(path: Path) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def read_theme_lists(path: Path) -> list[list[str]]:
+    """Reads every theme of each row of a file read_jsonl accepts: `labels` when a row raises
+    several themes, the main `label` first, else `[label]`."""
+    _, main = read_jsonl(path)
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    themes = []
+    for label, row in zip(main, rows, strict=True):
+        extra = row.get("labels") if isinstance(row.get("labels"), list) else []
+        themes.append([label] + [t for t in extra if isinstance(t, str) and t != label])
+    return themes
+
+
 def held_out(labels: list[str], fraction: float = 0.2, seed: int = 0) -> tuple[list[int],
                                                                                  list[int]]:
     """Splits row indices into (train, held out), the same share of each label in both; a

