@@ -1,29 +1,47 @@
 """Redacts free-text answers, gives them themes and sums themes up, off the event loop."""
 
 import asyncio
+import importlib
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.engine import Flow
 from bot.workers import drain_forever
-from nlp.model import Classifier, ModelError, load
-from nlp.redaction import Redactor
-from nlp.summaries import load_analyser, summarise
 from storage import feedback, labels
 from storage.database import Database
+
+# spaCy and the models are imported on first use, in the worker's threads: importing them
+# takes seconds, and a restarted worker must answer citizens before it sorts their answers.
+if TYPE_CHECKING:
+    from nlp.model import Classifier
+    from nlp.redaction import Redactor
 
 log = logging.getLogger(__name__)
 
 BATCH = 1000
 IDLE_POLL_SECONDS = 5.0
 ACTIVE_MODELS_TTL = 5.0  # a newly trained model is used for guesses within this many seconds
-# Loaded once per process: they are read-only, and each takes seconds to load.
-shared_redactor = lru_cache(maxsize=1)(Redactor.load)
-shared_analyser = lru_cache(maxsize=1)(load_analyser)
+
+
+@lru_cache(maxsize=1)  # once per process: read-only, and seconds to load
+def shared_redactor() -> "Redactor":
+    """Returns the process's redactor."""
+    from nlp.redaction import Redactor
+
+    return Redactor.load()
+
+
+@lru_cache(maxsize=1)
+def shared_analyser():
+    """Returns the process's French pipeline for theme summaries."""
+    from nlp.summaries import load_analyser
+
+    return load_analyser()
 
 
 class Classification:
@@ -114,6 +132,8 @@ class Classification:
             self._analyser = await asyncio.to_thread(shared_analyser)
 
         def compute() -> dict:
+            from nlp.summaries import summarise
+
             result = {}
             for key, group in groups.items():
                 # People's themes carry no score: they are the surest of all.
@@ -143,14 +163,16 @@ class Classification:
         (ranked,) = await asyncio.to_thread(classifier.rank, [text])
         return tuple(label.theme for label in ranked)
 
-    async def _classifier(self, path: str, version: str) -> Classifier | None:
+    async def _classifier(self, path: str, version: str) -> "Classifier | None":
         if version in self._loaded:
             return self._loaded[version]
         if version in self._broken:
             return None
+        # Imported in a thread: spaCy's import alone would hold the event loop for seconds.
+        model = await asyncio.to_thread(importlib.import_module, "nlp.model")
         try:
-            classifier = await asyncio.to_thread(load, Path(path))
-        except ModelError as error:
+            classifier = await asyncio.to_thread(model.load, Path(path))
+        except model.ModelError as error:
             self._broken.add(version)
             log.error("modèle %s inutilisable : %s ; les réponses restent enregistrées sans "
                       "thème", version, error)
