@@ -18,12 +18,15 @@ from bot.engine import (
     Question,
     QuestionType,
     Theme,
+    help_message,
     prompt,
 )
 
 FLOWS_DIR = Path(__file__).parent / "flows"
 PRIVACY_PLACEHOLDER = "{lien_confidentialite}"
-MAX_SEGMENTS = 2
+# SMS a message of each kind may cost at most. The first contact (welcome and notice, sent
+# together) costs the most to people who will never answer: two SMS.
+BUDGETS = {"first contact": 2, "help": 2, "refusal": 1, "closing": 2, "question": 2}
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=40)]
 Text = Annotated[str, Field(min_length=1)]
 
@@ -157,7 +160,9 @@ def check_file(path: Path, privacy_url: str = "/confidentialite") -> Checked:
     if any(not p.warning for p in problems):
         return Checked(path, None, tuple(problems))
     flow = _build(spec, privacy_url)
-    problems += _length_warnings(name, flow)
+    problems += _length_problems(name, flow)
+    if any(not p.warning for p in problems):
+        return Checked(path, None, tuple(problems))
     return Checked(path, flow, tuple(problems))
 
 
@@ -315,17 +320,31 @@ def _unreachable(spec: ConsultationSpec) -> list[str]:
     return [qid for qid in ids if qid not in reached]
 
 
-def _length_warnings(name: str, flow: Flow) -> Iterable[Problem]:
-    messages = [("welcome", flow.welcome), ("consent.text", flow.consent),
-                ("consent.refused", flow.consent_refused), ("closing", flow.closing)]
-    messages += [(f"question {q.id}", prompt(flow, q).text) for q in flow.questions]
-    for where, text in messages:
-        size = gsm7.segments(gsm7.normalise(text))
-        if size.count > MAX_SEGMENTS:
-            yield Problem(name, where, f"{size.count} SMS ({size.encoding}, {size.units} "
-                                       f"caractères), {MAX_SEGMENTS} au plus conseillés",
-                          warning=True)
-        elif size.encoding != "GSM-7":
+def _length_problems(name: str, flow: Flow) -> Iterable[Problem]:
+    """Keeps each kind of message within its SMS budget (an error past it), and warns of
+    characters outside the SMS alphabet, which cost more."""
+    def size(text: str):
+        return gsm7.segments(gsm7.normalise(text))
+
+    first = size(flow.welcome).count + size(flow.consent).count
+    if first > BUDGETS["first contact"]:
+        yield Problem(name, "welcome + consent.text",
+                      f"le premier contact fait {first} SMS, {BUDGETS['first contact']} au "
+                      "plus : raccourcissez l'accueil ou la notice")
+    messages = [("aide", "help", help_message(flow)),
+                ("consent.refused", "refusal", flow.consent_refused),
+                ("closing", "closing", flow.closing)]
+    messages += [(f"closings {n}", "closing", text)
+                 for n, (_, text) in enumerate(flow.closings, 1)]
+    messages += [(f"question {q.id}", "question", prompt(flow, q).text) for q in flow.questions]
+    for where, kind, text in messages:
+        found = size(text)
+        if found.count > BUDGETS[kind]:
+            yield Problem(name, where, f"{found.count} SMS ({found.encoding}, {found.units} "
+                                       f"caractères), {BUDGETS[kind]} au plus")
+    for where, text in [("welcome", flow.welcome), ("consent.text", flow.consent),
+                        *((w, t) for w, _, t in messages)]:
+        if size(text).encoding != "GSM-7":
             yield Problem(name, where, "caractères hors alphabet SMS (UCS-2) : le message "
                                        "coûte plus cher", warning=True)
 

@@ -47,6 +47,7 @@ class Settings:
     sms_price_eur: float = 0.08  # per segment, for the feedback cost estimate
     trusted_proxies: frozenset[str] = frozenset()  # whose X-Forwarded-For is believed
     admin_second_factor: str = "optional"  # or "required" for officials and admins
+    dpo_contact: str | None = None  # the data protection officer, named in the notice
 
     @property
     def production(self) -> bool:
@@ -112,6 +113,10 @@ class Settings:
             "journal" if database_url.startswith("sqlite") else "database")
         if intake not in ("database", "journal"):
             raise SettingsError("RELAIS_INTAKE doit valoir database ou journal")
+        dpo = get("RELAIS_DPO_CONTACT")
+        if mode == "production" and not dpo:
+            raise SettingsError("RELAIS_DPO_CONTACT (le contact du délégué à la protection des "
+                                "données, nommé dans la notice) est obligatoire en production")
         second_factor = get("RELAIS_ADMIN_2FA") or "optional"
         if second_factor not in ("optional", "required"):
             raise SettingsError("RELAIS_ADMIN_2FA doit valoir optional ou required")
@@ -140,6 +145,7 @@ class Settings:
             trusted_proxies=frozenset(
                 p.strip() for p in (get("RELAIS_TRUSTED_PROXIES") or "").split(",") if p.strip()),
             admin_second_factor=second_factor,
+            dpo_contact=dpo,
         )
 
 

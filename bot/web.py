@@ -65,7 +65,8 @@ def setup(app: web.Application, relais: "Relais") -> None:
 
     @aiohttp_jinja2.template("confidentialite.html")
     async def privacy(_request: web.Request) -> dict:
-        return {"flows": sorted(relais.flows.values(), key=lambda f: f.id)}
+        return {"flows": sorted(relais.flows.values(), key=lambda f: f.id),
+                "dpo": relais.settings.dpo_contact}
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

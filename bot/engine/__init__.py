@@ -9,6 +9,7 @@ from .engine import (
     Inbound,
     Turn,
     advance,
+    help_message,
     hint,
     prompt,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "Theme",
     "Turn",
     "advance",
+    "help_message",
     "hint",
     "prompt",
 ]

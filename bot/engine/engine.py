@@ -93,6 +93,15 @@ def prompt(flow: Flow, question: Question) -> ReplySent:
     return ReplySent("\n".join(lines), choices, question.id)
 
 
+def help_message(flow: Flow) -> str:
+    """Returns what AIDE answers: the consultation's help, with where to read about one's
+    rights."""
+    text = flow.help or wording.HELP
+    if flow.privacy_url and flow.privacy_url not in text:
+        text += "\n" + wording.PRIVACY.format(url=flow.privacy_url)
+    return text
+
+
 def hint(question: Question) -> str:
     """Returns the short hint shown after an answer that could not be read."""
     if question.hint:
@@ -175,10 +184,7 @@ class _Runner:
 
     def help_text(self) -> str:
         """Returns the consultation's help, with where to read about one's rights."""
-        text = self.flow.help or wording.HELP
-        if self.flow.privacy_url and self.flow.privacy_url not in text:
-            text += "\n" + wording.PRIVACY.format(url=self.flow.privacy_url)
-        return text
+        return help_message(self.flow)
 
     @staticmethod
     def step(session: Session) -> str | None:

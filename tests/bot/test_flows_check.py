@@ -87,14 +87,29 @@ def test_a_valid_file_has_no_problem(tmp_path):
     assert result.problems == () and result.flow.id == "essai"
 
 
-def test_messages_longer_than_two_sms_get_a_warning(tmp_path):
+@pytest.mark.parametrize(("fields", "text", "where", "said"), [
+    (["closing"], "Merci beaucoup. " * 30, "closing", "4 SMS (GSM-7, 479 caractères), 2 au plus"),
+    (["consent", "refused"], "Tant pis. " * 20, "consent.refused",
+     "2 SMS (GSM-7, 199 caractères), 1 au plus"),
+    (["welcome"], "Bienvenue dans cette consultation. " * 5, "welcome + consent.text",
+     "le premier contact fait 3 SMS, 2 au plus : raccourcissez l'accueil ou la notice"),
+])
+def test_each_kind_of_message_keeps_to_its_sms_budget(tmp_path, fields, text, where, said):
     path = tmp_path / "essai.yaml"
-    path.write_text(yaml.safe_dump(broken(_set(["closing"], "Merci beaucoup. " * 30)),
-                                   allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(broken(_set(fields, text)), allow_unicode=True),
+                    encoding="utf-8")
     result = check_file(path)
-    assert result.flow is not None
-    assert [str(p) for p in result.problems] == [
-        f"{path}: closing: attention: 4 SMS (GSM-7, 479 caractères), 2 au plus conseillés"]
+    assert result.flow is None  # an error: relais serve would refuse the file
+    assert [str(p) for p in result.problems] == [f"{path}: {where}: erreur: {said}"]
+
+
+def test_a_closing_that_depends_on_an_unknown_question_is_refused(tmp_path):
+    path = tmp_path / "essai.yaml"
+    path.write_text(yaml.safe_dump(broken(_set(
+        ["closings"], [{"when": {"question": "inconnue", "equals": True}, "text": "Merci."}])),
+        allow_unicode=True), encoding="utf-8")
+    assert [str(p) for p in check_file(path).problems] == [
+        f"{path}: closings 1: erreur: condition sur une question inconnue « inconnue »"]
 
 
 def test_invalid_yaml_gives_the_line(tmp_path):

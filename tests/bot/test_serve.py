@@ -60,8 +60,9 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 
 @pytest.mark.parametrize(("extra", "announced"), [
-    ({"RELAIS_ENV": "production"}, False),
-    ({"RELAIS_ENV": "production", "RELAIS_SIMULATOR": "1"}, True),
+    ({"RELAIS_ENV": "production", "RELAIS_DPO_CONTACT": "dpo@hautsdefrance.fr"}, False),
+    ({"RELAIS_ENV": "production", "RELAIS_DPO_CONTACT": "dpo@hautsdefrance.fr",
+      "RELAIS_SIMULATOR": "1"}, True),
     ({"RELAIS_ENV": "development"}, True),
 ])
 async def test_the_simulator_address_is_announced_only_when_it_is_served(tmp_path, extra,

@@ -20,6 +20,8 @@ def test_defaults_are_the_embedded_database_and_development(tmp_path, monkeypatc
     ({"RELAIS_ENV": "production"}, "RELAIS_SECRET_KEY est obligatoire en production"),
     ({"RELAIS_SECRET_KEY": "court"}, "au moins 32 caractères"),
     ({"RELAIS_ENV": "prod", "RELAIS_SECRET_KEY": SECRET}, "RELAIS_ENV doit valoir"),
+    ({"RELAIS_ENV": "production", "RELAIS_SECRET_KEY": SECRET},
+     "RELAIS_DPO_CONTACT .* est obligatoire en production"),
 ])
 def test_bad_settings_are_refused_with_the_name_of_the_variable(environ, message, tmp_path,
                                                                 monkeypatch):
@@ -43,7 +45,7 @@ def test_the_contract_variables_are_read():
 
 
 def test_the_simulator_is_off_in_production_unless_asked():
-    assert not Settings.from_env({"RELAIS_ENV": "production",
-                                  "RELAIS_SECRET_KEY": SECRET}).simulator_enabled
-    assert Settings.from_env({"RELAIS_ENV": "production", "RELAIS_SECRET_KEY": SECRET,
-                              "RELAIS_SIMULATOR": "1"}).simulator_enabled
+    production = {"RELAIS_ENV": "production", "RELAIS_SECRET_KEY": SECRET,
+                  "RELAIS_DPO_CONTACT": "dpo@hautsdefrance.fr"}
+    assert not Settings.from_env(production).simulator_enabled
+    assert Settings.from_env({**production, "RELAIS_SIMULATOR": "1"}).simulator_enabled

@@ -113,7 +113,17 @@ async def test_the_privacy_notice_gives_the_retention_of_each_consultation(clien
     html = await (await client.get("/confidentialite")).text()
     for flow in relais.flows.values():
         assert flow.title in unescape(html)
-    assert f"{relais.flows['mobilite'].retention_days} jours" in html
+    assert f"{relais.flows['mobilite'].retention_days} jours (1 an) après votre dernier" in html
+    assert "Délégué à la protection des données" in html and "non renseigné" in html
+
+
+async def test_the_privacy_notice_names_the_data_protection_officer(aiohttp_client, settings):
+    from dataclasses import replace
+
+    named = build(replace(settings, dpo_contact="dpo@hautsdefrance.fr"))
+    client = await aiohttp_client(create_web_app(named, work=False))
+    html = await (await client.get("/confidentialite")).text()
+    assert "dpo@hautsdefrance.fr" in html and "non renseigné" not in html
 
 
 async def test_the_privacy_link_in_the_notice_points_at_this_server(relais):
