@@ -16,6 +16,7 @@ from limits.strategies import MovingWindowRateLimiter
 from admin.auth import client_address
 from bot.channels.base import IncomingMessage
 from bot.channels.local import WEB
+from bot.engine import QuestionType
 from bot.processor import utcnow
 from storage import participants, transcripts
 
@@ -31,6 +32,7 @@ MESSAGES = RateLimitItemPerMinute(20)
 CONVERSATIONS = RateLimitItemPerHour(10)
 _CONVERSATION = re.compile(r"[A-Za-z0-9_-]{22}")  # what secrets.token_urlsafe(16) gives
 _NONCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_INVITE = re.compile(r"[A-Za-z0-9]{4,16}")  # as on a flyer: /simulateur?invite=AFWEN4
 FORGED = "Jeton de formulaire absent ou périmé : rechargez la page du simulateur."
 
 
@@ -46,6 +48,10 @@ def setup(app: web.Application, relais: "Relais") -> None:
     def conversation_of(request: web.Request) -> str | None:
         value = request.cookies.get(COOKIE, "")
         return value if _CONVERSATION.fullmatch(value) else None
+
+    def invite_of(request: web.Request) -> str | None:
+        code = request.query.get("invite", "").strip().upper()
+        return code if _INVITE.fullmatch(code) else None
 
     def remember(response: web.StreamResponse, conversation: str) -> None:
         response.set_cookie(COOKIE, conversation, httponly=True, samesite="Lax",
@@ -83,11 +89,18 @@ def setup(app: web.Application, relais: "Relais") -> None:
         fresh = conversation is None
         if fresh:  # the cookie the forms' token is bound to; nothing is stored yet
             conversation = secrets.token_urlsafe(16)
-        choices = lines[-1].choices if lines and not lines[-1].from_participant else []
+        last = lines[-1] if lines and not lines[-1].from_participant else None
+        choices = last.choices if last else []
+        flow = relais.flows[consultation_of(request)]
+        asked = last.question if last else None
+        several = asked in {q.id for q in flow.questions} and \
+            flow.question(asked).type is QuestionType.MULTIPLE_CHOICE
         response = aiohttp_jinja2.render_template("simulateur.html", request, {
             "flows": sorted(relais.flows.values(), key=lambda f: f.id),
             "consultation": relais.flows[consultation_of(request)], "lines": lines,
-            "choices": choices, "nonce": secrets.token_urlsafe(16),
+            "choices": choices, "several": several, "asked": asked,
+            "invite": invite_of(request),
+            "nonce": secrets.token_urlsafe(16),
             "csrf": relais.vault.form_token(conversation),
             "notice": request.query.get("erreur")})
         if fresh:
@@ -104,7 +117,10 @@ def setup(app: web.Application, relais: "Relais") -> None:
         allow(request, MESSAGES, "Trop de messages depuis votre adresse : patientez une "
                                  "minute avant d'écrire à nouveau.")
         consultation = consultation_of(request)
-        text = str(form.get("text", ""))[:MAX_TEXT]
+        # Ticked boxes of a multiple choice go as their labels, one ";" between each.
+        picked = [str(v) for v in form.getall("choix", [])]
+        text = (" ; ".join(picked) if picked else str(form.get("text", "")))[:MAX_TEXT]
+        asked = str(form.get("question", ""))[:40] or None
         if not text.strip():
             raise web.HTTPSeeOther(f"/simulateur?consultation={consultation}&erreur=vide#fin")
         if await participant_id(conversation) is None:
@@ -113,8 +129,13 @@ def setup(app: web.Application, relais: "Relais") -> None:
         # The nonce of the rendered form is the provider id: a double submit is stored once.
         await relais.converse(IncomingMessage(
             channel=WEB, address=conversation, provider_id=nonce, text=text,
-            received_at=utcnow(), payload={"consultation": consultation}), REPLY_WAIT_SECONDS)
-        response = web.HTTPSeeOther(f"/simulateur?consultation={consultation}#fin")
+            received_at=utcnow(),
+            # A pressed button says which question it answers, as on Telegram.
+            payload={"consultation": consultation, **({"question": asked} if asked else {}),
+                     **({"invite": invite} if (invite := invite_of(request)) else {})}),
+            REPLY_WAIT_SECONDS)
+        response = web.HTTPSeeOther(f"/simulateur?consultation={consultation}"
+                                    + (f"&invite={invite}" if invite else "") + "#fin")
         remember(response, conversation)  # thirty more days
         raise response
 

@@ -17,6 +17,7 @@ class Line:
     text: str
     at: datetime
     choices: list
+    question: str | None = None  # the step its choices answer
 
 
 async def transcript(tx: AsyncSession, participant_id: int, limit: int = 200) -> list[Line]:
@@ -27,12 +28,12 @@ async def transcript(tx: AsyncSession, participant_id: int, limit: int = 200) ->
         .order_by(InboundMessage.id.desc()).limit(limit))
     replies = await tx.execute(
         select(OutboxMessage.inbound_id, OutboxMessage.position, OutboxMessage.text,
-               OutboxMessage.created_at, OutboxMessage.choices)
+               OutboxMessage.created_at, OutboxMessage.choices, OutboxMessage.question_id)
         .where(OutboxMessage.participant_id == participant_id,
                OutboxMessage.status == "sent")
         .order_by(OutboxMessage.id.desc()).limit(limit))
     # A reply sorts right after the message it answers.
     keyed = [((i, -1), Line(True, text, at, [])) for i, text, at in inbound]
-    keyed += [((i or 0, position), Line(False, text, at, choices or []))
-              for i, position, text, at, choices in replies]
+    keyed += [((i or 0, position), Line(False, text, at, choices or [], question))
+              for i, position, text, at, choices, question in replies]
     return [line for _, line in sorted(keyed, key=lambda item: item[0])][-limit:]

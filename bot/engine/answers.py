@@ -150,7 +150,9 @@ def _multiple_choice(question: Question, raw: str) -> list[str]:
     if whole is not None:
         return [whole.value]
     folded = fold(raw)
-    parts = [p for p in _LIST_SEPARATORS.split(folded) if p.strip()]
+    # Labels sent together (ticked boxes) are split on ";" alone: a label may hold "et".
+    parts = [p for p in folded.split(";") if p.strip()] if ";" in folded else \
+        [p for p in _LIST_SEPARATORS.split(folded) if p.strip()]
     if len(parts) == 1 and re.fullmatch(r"[\d\s]+", parts[0]):
         parts = parts[0].split()  # "1 3 4"
     picked: set[str] = set()

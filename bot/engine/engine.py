@@ -320,13 +320,6 @@ class _Runner:
         self.say(wording.AFTER_REFUSAL)
         return self.done(session)
 
-    def closing(self, session: Session) -> str:
-        """Returns the first closing whose condition the answers meet, else the default."""
-        for condition, text in self.flow.closings:
-            if condition.holds(session.answers):
-                return text
-        return self.flow.closing
-
     def answer(self, session: Session, skip_refused: bool = False) -> Turn:
         """Reads the answer to the current question; `skip_refused` when PASSER is not allowed."""
         question = self.flow.question(session.question)
@@ -423,7 +416,7 @@ class _Runner:
         for _ in range(MAX_MOVES_PER_TURN):
             if target == END:
                 self.emit(FlowCompleted())
-                self.say(self.closing(session))
+                self.say(self.flow.closing_for(session.answers))
                 return self.done(session.evolve(status=Status.COMPLETED, question=None))
             question = self.flow.question(target)
             if question.when is None or question.when.holds(session.answers):

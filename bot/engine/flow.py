@@ -114,6 +114,13 @@ class Flow:
     def __post_init__(self) -> None:
         self._index.update({q.id: i for i, q in enumerate(self.questions)})
 
+    def closing_for(self, answers: dict[str, object]) -> str:
+        """Returns the first closing whose condition the answers meet, else the default."""
+        for condition, text in self.closings:
+            if condition.holds(answers):
+                return text
+        return self.closing
+
     def question(self, question_id: str) -> Question:
         """Returns the question with this id."""
         return self.questions[self._index[question_id]]

@@ -70,7 +70,8 @@ async def test_a_whole_jeunesse_consultation_runs_to_its_closing(wired):
             "Il faudrait plus de places en apprentissage près de chez moi"
         await say(relais, "oui" if question.type.value == "yes_no" else reply)
     assert session.status == "completed"
-    assert channel.texts("alice")[-1] == flow.closing
+    assert channel.texts("alice")[-1] == flow.closing_for({"retour": True})  # said yes
+    assert "vous recevrez ici" in flow.closing_for({"retour": True}).lower()
     assert len(await rows(relais.db, Answer)) >= 5
 
 

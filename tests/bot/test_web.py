@@ -64,7 +64,7 @@ async def test_a_whole_turn_through_the_simulator(client, relais):
 async def test_choices_are_offered_as_buttons(client):
     await send(client, "Bonjour")
     html = await transcript(client)
-    assert '<button type="submit" name="text" value="oui">Oui</button>' in html
+    assert '<button type="submit" name="text" value="Oui">Oui</button>' in html
 
 
 async def test_a_double_submitted_form_is_stored_once(client, relais):

@@ -54,6 +54,6 @@ async def test_telegram_and_sms_store_the_same_answers(web, app_relais, fake_tel
     async with app_relais.db.read() as tx:
         statuses = set(await tx.scalars(select(ConsultationSession.status)))
     assert statuses == {"completed"}
-    closing = app_relais.flows["mobilite"].closing
+    closing = app_relais.flows["mobilite"].closing_for({"retour": True})  # asked to hear back
     assert fake_telegram.sent_texts()[-1] == closing
     assert fake_twilio.sent_bodies()[-1].startswith(closing[:40].replace("’", "'"))

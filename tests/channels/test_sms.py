@@ -364,7 +364,7 @@ async def test_start_after_a_first_message_stop_brings_the_person_back(web, app_
     assert (await the_participant(app_relais)).stopped_at is None
     bodies = fake_twilio.sent_bodies(CITIZEN)
     assert len(bodies) == 3 and bodies[1].startswith("Bonjour ! La Région")
-    assert bodies[2].startswith("But :")
+    assert bodies[2].startswith("Réponses gardées")
 
 
 # -- content
@@ -511,7 +511,7 @@ async def test_an_unknown_code_is_just_a_first_message(web, app_relais, fake_twi
     assert [s.consultation_id for s in await rows(app_relais, ConsultationSession)] == [
         "mobilite"]
     bodies = fake_twilio.sent_bodies(CITIZEN)
-    assert bodies[0].startswith("Bonjour ! La Région Hauts-de-France veut connaitre")
+    assert bodies[0].startswith("Bonjour ! La Région Hauts-de-France veut votre avis")
     everything = " ".join(bodies).upper()
     assert body.upper() not in everything and "K7M2QX" not in everything
     assert "AMIS DU RAIL" not in everything
@@ -521,8 +521,8 @@ async def test_an_unknown_code_is_just_a_first_message(web, app_relais, fake_twi
 @pytest.mark.parametrize(("body", "welcome"), [
     ("JEUNESSE", "Bonjour ! Consultation Jeunesse"),
     ("jeunesse", "Bonjour ! Consultation Jeunesse"),
-    ("Diagnostic", "Bonjour ! La Région Hauts-de-France fait le diagnostic"),
-    ("MOBILITE", "Bonjour ! La Région Hauts-de-France veut connaitre"),
+    ("Diagnostic", "Bonjour ! Avec les associations, la Région Hauts-de-France fait"),
+    ("MOBILITE", "Bonjour ! La Région Hauts-de-France veut votre avis"),
 ])
 async def test_a_consultation_keyword_starts_that_consultation(web, app_relais, fake_twilio,
                                                                body, welcome):
@@ -596,7 +596,7 @@ async def retried_later(relais, fake_twilio, code: str) -> None:
     await eventually(delivered, seconds=5)
     await settle(relais)
     bodies = fake_twilio.sent_bodies(CITIZEN)
-    assert bodies[0].startswith("Bonjour ! La Région") and bodies[1].startswith("But :")
+    assert bodies[0].startswith("Bonjour ! La Région") and bodies[1].startswith("Réponses gardées")
     assert len(fake_twilio.message_calls()) == 3
     assert [m.status for m in await outbox_of(relais)] == ["sent", "sent"]
 
