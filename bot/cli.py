@@ -757,10 +757,14 @@ def _export_command(commands) -> None:
                         default="reponses", help="quoi exporter (reponses)")
     export.add_argument("--format", choices=("csv", "json"), default="csv",
                         help="csv (par défaut) ou json (un tableau)")
-    export.add_argument("--separateur", choices=(",", ";"), default=",",
-                        help="séparateur CSV ; « ; » pour les tableurs en français")
-    export.add_argument("--bom", action="store_true",
-                        help="commencer le CSV par une marque UTF-8 (pour Excel)")
+    export.add_argument("--separateur", choices=(",", ";"), default=";",
+                        help="séparateur CSV : « ; » (par défaut, avec la virgule décimale, "
+                             "pour les tableurs en français) ou « , » (format international)")
+    bom = export.add_mutually_exclusive_group()
+    bom.add_argument("--bom", action="store_true", default=True,
+                     help="commencer le CSV par une marque UTF-8, pour Excel (par défaut)")
+    bom.add_argument("--sans-bom", dest="bom", action="store_false",
+                     help="sans marque UTF-8 au début du CSV")
     export.add_argument("--question", help="seulement les réponses à cette question")
     for name, what in (("theme", "thème"), ("territoire", "département (02, 59… hors_region)"),
                        ("association", "association (nom ou numéro)"),

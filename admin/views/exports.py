@@ -12,6 +12,9 @@ routes = web.RouteTableDef()
 
 KEPT = (*filters.KEYS, "question")  # what the links to the files carry on
 NAMES = {"reponses": "Réponses", "themes": "Thèmes", "indicateurs": "Indicateurs"}
+# French spreadsheets by default: ";" between cells, a decimal comma, and the byte-order mark
+# without which Excel misreads accents; "virgule" and bom=0 give the international format.
+DEFAULT_SEPARATOR = "point-virgule"
 
 
 @routes.get("/consultations/{consultation}/exports")
@@ -25,8 +28,8 @@ async def listing(request: web.Request) -> web.StreamResponse:
     return render(request, "exports.html", {
         "consultation": consultation, "tab": "exports", "names": NAMES, "kept": kept,
         "query": urlencode(kept), "options": urlencode(options),
-        "separator": request.query.get("separateur", "virgule"),
-        "bom": request.query.get("bom") == "1"})
+        "separator": request.query.get("separateur", DEFAULT_SEPARATOR),
+        "bom": request.query.get("bom", "1") == "1"})
 
 
 @routes.get(r"/consultations/{consultation}/exports/{what:reponses|themes|indicateurs}"
@@ -36,8 +39,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     """Streams one export as rows are read, then writes what was exported to the audit log."""
     consultation = await get(request)
     what, form = request.match_info["what"], request.match_info["format"]
-    separator = request.query.get("separateur", "virgule")
-    if separator not in exports.SEPARATORS or request.query.get("bom", "0") not in ("0", "1"):
+    separator = request.query.get("separateur", DEFAULT_SEPARATOR)
+    if separator not in exports.SEPARATORS or request.query.get("bom", "1") not in ("0", "1"):
         raise web.HTTPBadRequest(text="Options d'export invalides.")
     question = request.query.get("question") or None
     if question is not None:
@@ -45,7 +48,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     export = exports.Export(
         config(request).db, consultation, what, form,
         filters.parse(request.query, consultation, question),
-        separator=exports.SEPARATORS[separator], bom=request.query.get("bom") == "1")
+        separator=exports.SEPARATORS[separator], bom=request.query.get("bom", "1") == "1")
     response = web.StreamResponse(headers={
         "Content-Type": export.media_type,
         "Content-Disposition":

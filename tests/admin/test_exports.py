@@ -36,8 +36,12 @@ async def seed(db, association_id: int | None = None) -> None:
         {"question": "territoire", "text": "59000", "value": "59000"}))
 
 
+INTERNATIONAL = "separateur=virgule&bom=0"  # the French spreadsheets' format is the default
+
+
 def rows_of(body: str, delimiter: str = ",") -> list[list[str]]:
-    return list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter))
+    return list(csv.reader(io.StringIO(body.removeprefix("\ufeff"), newline=""),
+                           delimiter=delimiter))
 
 
 async def audits(db) -> list[AuditEntry]:
@@ -58,7 +62,7 @@ def test_ordinary_cells_are_untouched(cell):
 async def test_the_answers_export_is_inert_redacted_and_keeps_every_row(as_role, db):
     await seed(db)
     web = await as_role("official")
-    response = await web.get(f"{BASE}/reponses.csv")
+    response = await web.get(f"{BASE}/reponses.csv?{INTERNATIONAL}")
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert re.fullmatch(r'attachment; filename="reponses-mobilite-\d{4}-\d\d-\d\d\.csv"',
@@ -87,7 +91,7 @@ async def test_the_answers_export_is_inert_redacted_and_keeps_every_row(as_role,
 async def test_semicolons_bom_and_decimal_commas_for_french_spreadsheets(as_role, db):
     await seed(db)
     web = await as_role("official")
-    response = await web.get(f"{BASE}/reponses.csv?separateur=point-virgule&bom=1")
+    response = await web.get(f"{BASE}/reponses.csv")  # as the page's first link gives it
     raw = await response.read()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = rows_of(raw.decode("utf-8-sig"), ";")
@@ -100,17 +104,17 @@ async def test_semicolons_bom_and_decimal_commas_for_french_spreadsheets(as_role
 async def test_filters_apply_to_the_answers_and_themes_exports(as_role, db, association):
     await seed(db, association.id)
     web = await as_role("official")
-    rows = rows_of(await (await web.get(f"{BASE}/reponses.csv?territoire=59&canal=telegram"))
+    rows = rows_of(await (await web.get(f"{BASE}/reponses.csv?territoire=59&canal=telegram&{INTERNATIONAL}"))
                    .text())
     assert len(rows) == 1 + 3 and {r[8] for r in rows[1:]} == {"Nord"}
     rows = rows_of(await (await web.get(
-        f"{BASE}/reponses.csv?association={association.id}&theme=prix")).text())
+        f"{BASE}/reponses.csv?association={association.id}&theme=prix&{INTERNATIONAL}")).text())
     assert len(rows) == 1 + len(HOSTILE) + 1
     assert {r[9] for r in rows[1:]} == {"Les Amis du Vélo"}
     themes = json.loads(await (await web.get(f"{BASE}/themes.json?territoire=80")).text())
     assert themes == [{"question": "probleme", "thème": "prix", "libellé": "Prix et tarifs",
                        "réponses": len(HOSTILE) + 1, "part": 1.0}]
-    themes = rows_of(await (await web.get(f"{BASE}/themes.csv")).text())
+    themes = rows_of(await (await web.get(f"{BASE}/themes.csv?{INTERNATIONAL}")).text())
     assert themes[1:] == [["probleme", "prix", "Prix et tarifs", "8", "0.889"],
                           ["probleme", "fiabilite", "Retards et suppressions", "1", "0.111"]]
     details = [e.details for e in await audits(db)]
@@ -125,10 +129,10 @@ async def test_answers_with_several_themes_say_so_in_both_exports(as_role, db):
     await add_session(db, channel="sms", answers=(
         {"question": "probleme", "text": "cher", "theme": "prix", "score": 0.9},))
     web = await as_role("official")
-    rows = rows_of(await (await web.get(f"{BASE}/reponses.csv")).text())
+    rows = rows_of(await (await web.get(f"{BASE}/reponses.csv?{INTERNATIONAL}")).text())
     both = next(r for r in rows if r[3] == "cher et en retard")
     assert both[4:6] == ["Prix et tarifs", "Prix et tarifs | Retards et suppressions"]
-    themes = rows_of(await (await web.get(f"{BASE}/themes.csv")).text())
+    themes = rows_of(await (await web.get(f"{BASE}/themes.csv?{INTERNATIONAL}")).text())
     # Two answers: both about prices, one also about delays; shares add up to 1.5.
     assert themes[1:] == [["probleme", "prix", "Prix et tarifs", "2", "1.000"],
                           ["probleme", "fiabilite", "Retards et suppressions", "1", "0.500"]]
@@ -149,7 +153,7 @@ async def test_the_json_export_is_one_array(as_role, db):
 async def test_the_indicators_export(as_role, db):
     await seed(db)
     web = await as_role("official")
-    rows = rows_of(await (await web.get(f"{BASE}/indicateurs.csv")).text())
+    rows = rows_of(await (await web.get(f"{BASE}/indicateurs.csv?{INTERNATIONAL}")).text())
     assert rows[0] == ["indicateur", "libellé", "valeur", "unité", "affiché", "définition"]
     by_key = {r[0]: r for r in rows[1:]}
     assert by_key["participants"][2] == "9"
@@ -205,7 +209,9 @@ def test_relais_export_writes_the_same_file_from_the_command_line(
     out = tmp_path / "reponses.csv"
     assert cli.main(["export", "--consultation", "mobilite", "--separateur", ";",
                      "--territoire", "80", "--out", str(out)]) == 0
-    rows = rows_of(out.read_text(encoding="utf-8"), ";")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # French spreadsheets' format by default
+    rows = rows_of(raw.decode("utf-8"), ";")
     assert len(rows) == 1 + len(HOSTILE) + 1
     assert "'" + HOSTILE[0] in [r[3] for r in rows]
     assert "8 ligne(s) exportée(s)" in capsys.readouterr().err
