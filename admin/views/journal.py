@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from admin import auth
+from admin import journal_words as words
 from admin.filters import page_number
 from admin.pages import config, render
 from storage import audit
@@ -29,4 +30,4 @@ async def journal(request: web.Request) -> web.StreamResponse:
     families = sorted({a.split(".")[0] for a in actions} | set(actions))
     return render(request, "journal.html", {
         "entries": entries, "total": total, "page": page, "pages": pages, "prefix": prefix,
-        "families": families})
+        "families": [(f, words.family(f)) for f in families], "words": words})
