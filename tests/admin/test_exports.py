@@ -104,8 +104,8 @@ async def test_semicolons_bom_and_decimal_commas_for_french_spreadsheets(as_role
 async def test_filters_apply_to_the_answers_and_themes_exports(as_role, db, association):
     await seed(db, association.id)
     web = await as_role("official")
-    rows = rows_of(await (await web.get(f"{BASE}/reponses.csv?territoire=59&canal=telegram&{INTERNATIONAL}"))
-                   .text())
+    url = f"{BASE}/reponses.csv?territoire=59&canal=telegram&{INTERNATIONAL}"
+    rows = rows_of(await (await web.get(url)).text())
     assert len(rows) == 1 + 3 and {r[8] for r in rows[1:]} == {"Nord"}
     rows = rows_of(await (await web.get(
         f"{BASE}/reponses.csv?association={association.id}&theme=prix&{INTERNATIONAL}")).text())
