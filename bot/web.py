@@ -68,6 +68,15 @@ def setup(app: web.Application, relais: "Relais") -> None:
         return {"flows": sorted(relais.flows.values(), key=lambda f: f.id),
                 "dpo": relais.settings.dpo_contact}
 
+    @aiohttp_jinja2.template("accueil.html")
+    async def home(_request: web.Request) -> dict:
+        return {"simulator": relais.settings.simulator_enabled}
+
+    async def favicon(_request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/static/favicon.svg")
+
+    app.router.add_get("/", home)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/confidentialite", privacy)

@@ -73,3 +73,13 @@ async def test_a_flyers_link_counts_for_its_association(client, relais):
     async with relais.db.read() as tx:
         person = await tx.scalar(select(Participant))
     assert (person.invite_code, person.association_id) == ("AFWEN4", association.id)
+
+
+async def test_the_root_is_a_french_page_leading_to_the_chat_and_the_admin_view(client):
+    response = await client.get("/")
+    html = await response.text()
+    assert response.status == 200 and '<html lang="fr">' in html
+    assert 'href="/simulateur"' in html and 'href="/admin/"' in html
+    assert 'rel="icon" href="/static/favicon.svg"' in html
+    icon = await client.get("/favicon.ico")
+    assert icon.status == 200 and icon.headers["Content-Type"] == "image/svg+xml"
