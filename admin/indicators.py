@@ -24,6 +24,7 @@ class Indicator:
     unit: str
     definition: str
     detail: str = ""  # e.g. "7 / 9", shown beside the value
+    method: str = ""  # how it is computed, for those who ask: under "Méthode"
 
     @property
     def shown(self) -> str:
@@ -75,8 +76,8 @@ AGREEMENT_DEFINITION = (
 KAPPA_DEFINITION = (
     "Kappa de Cohen : le même accord, corrigé de celui que le hasard donnerait ; 1 = accord "
     "parfait, 0 = pas mieux que le hasard, au-delà de 0,6 l'accord est jugé bon.")
-ENTROPY_NOTE = ("entropie de Shannon normalisée : 1 = participants répartis à parts égales, "
-                "0 = tous dans la même catégorie")
+ENTROPY_METHOD = ("Entropie de Shannon de la répartition, divisée par sa valeur maximale "
+                  "(ln du nombre de catégories).")
 
 
 async def compute(db: Database, consultation: Consultation,
@@ -157,17 +158,22 @@ async def compute(db: Database, consultation: Consultation,
                   "leur canal.", f"{reached} / {total}"),
         Indicator("diversite_territoires", "Diversité des territoires",
                   diversity(region_counts, len(REGION)), "indice",
-                  f"Répartition des participants entre les 5 départements ({ENTROPY_NOTE} ; "
-                  "hors région et inconnus exclus)."),
+                  "Les participants viennent-ils de tous les départements ? 1 : autant de "
+                  "chacun des 5 ; 0 : tous du même. Hors région et inconnus ne comptent pas.",
+                  method=ENTROPY_METHOD),
         Indicator("diversite_ages", "Diversité des âges",
                   diversity({band: ages.get(band, 0) for band in age_labels},
                             len(age_labels)), "indice",
-                  f"Répartition des participants entre les tranches d'âge ({ENTROPY_NOTE} ; "
-                  "âges non donnés exclus)."),
+                  "Toutes les générations ont-elles répondu ? 1 : autant de chaque tranche "
+                  "d'âge ; 0 : une seule. Les âges non donnés ne comptent pas.",
+                  method=ENTROPY_METHOD),
         Indicator("accord_agents", "Accord entre agents", agreement.share, "part",
                   AGREEMENT_DEFINITION, f"{agreement.agreed} / {agreement.answers}"),
-        Indicator("kappa_agents", "Kappa de Cohen entre agents", agreement.kappa, "indice",
-                  KAPPA_DEFINITION),
+        Indicator("kappa_agents", "Accord entre agents, hasard déduit", agreement.kappa,
+                  "indice",
+                  "Les agents s'accordent-ils plus que s'ils choisissaient au hasard ? 0 : "
+                  "pas mieux que le hasard ; au-delà de 0,6 : bon accord ; 1 : accord parfait.",
+                  method=KAPPA_DEFINITION),
     ]
     return Report(
         participants=total, associations=associations,

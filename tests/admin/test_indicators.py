@@ -84,7 +84,7 @@ async def test_every_indicator_on_a_hand_computed_consultation(as_role, consulta
     }
     assert {key: figure(page, key) for key in expected} == expected
     assert "Part des participants qui ont écrit STOP" in page
-    assert "entropie de Shannon normalisée" in page
+    assert "Entropie de Shannon de la répartition" in page
     assert "Les Amis du Vélo" in page and "66,7" in page  # 2 of its 3 went to the end
     assert "Sans association" in page
 
