@@ -22,6 +22,8 @@ ACTIONS = {
     "quote.unpinned": "Citation retirée",
     "feedback.sent": "Message de retour envoyé",
     "invite.created": "Invitation créée",
+    "invite.revoked": "Invitation désactivée",
+    "invite.reactivated": "Invitation réactivée",
     "association.created": "Association enregistrée",
     "consultation.published": "Consultation publiée",
     "participant.erased": "Réponses effacées à la demande du participant (SUPPRIMER)",

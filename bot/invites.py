@@ -75,7 +75,9 @@ def invitation_text(association_name: str, consultation_title: str, code: str,
         parts.append("Par SMS, depuis n'importe quel téléphone :\n"
                      f"{sms_instruction(code, sms_number)}")
     elif not bot_username:
-        parts.append(f"Par SMS, envoyez le code {code} au numéro qui vous sera communiqué.")
+        # No channel yet: the text says so plainly rather than promise a number.
+        parts.append(f"Code de l'invitation : {code}. Les moyens de répondre (SMS, Telegram) "
+                     "ne sont pas encore ouverts : elle ne peut pas encore servir.")
     cost = ("C'est gratuit ; par SMS, seul le coût habituel de vos SMS s'applique, "
             "selon votre opérateur." if sms_number or not bot_username else "C'est gratuit.")
     parts.append(f"{cost} Pour arrêter à tout moment, envoyez STOP.")

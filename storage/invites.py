@@ -53,7 +53,8 @@ async def all_associations(tx: AsyncSession) -> list[Association]:
 
 
 async def create_invite(tx: AsyncSession, association_id: int, consultation_id: str, code: str,
-                        at: datetime, actor: str = "cli") -> Invite:
+                        at: datetime, actor: str = "cli", name: str | None = None,
+                        note: str | None = None) -> Invite:
     """Stores a new invite; raises CodeTaken on a used code, ValueError on unknown targets."""
     code = _normalise(code)
     if not code.isalnum() or not code.isascii() or len(code) > MAX_CODE_LENGTH:
@@ -66,7 +67,8 @@ async def create_invite(tx: AsyncSession, association_id: int, consultation_id: 
     if await tx.get(Invite, code) is not None:
         raise CodeTaken(f"code d'invitation déjà pris : {code}")
     invite = Invite(code=code, association_id=association_id, consultation_id=consultation_id,
-                    created_at=at)
+                    created_at=at, name=(name or "").strip()[:120] or None,
+                    note=(note or "").strip()[:1000] or None)
     tx.add(invite)
     audit.record(tx, actor=actor, action="invite.created", target=code,
                  details={"association_id": association_id, "consultation_id": consultation_id},
@@ -76,12 +78,14 @@ async def create_invite(tx: AsyncSession, association_id: int, consultation_id: 
 
 
 async def draw_invite(tx: AsyncSession, association_id: int, consultation_id: str,
-                      draw: Callable[[], str], at: datetime, actor: str = "cli") -> Invite:
+                      draw: Callable[[], str], at: datetime, actor: str = "cli",
+                      name: str | None = None, note: str | None = None) -> Invite:
     """Stores a new invite under a freshly drawn code, drawing again on the rare collision;
     raises CodeTaken when every draw was taken."""
     for _attempt in range(DRAWS):
         try:
-            return await create_invite(tx, association_id, consultation_id, draw(), at, actor)
+            return await create_invite(tx, association_id, consultation_id, draw(), at, actor,
+                                       name, note)
         except CodeTaken:
             continue
     raise CodeTaken(f"aucun code d'invitation libre en {DRAWS} essais")
@@ -94,6 +98,19 @@ async def invite_by_code(tx: AsyncSession, code: str) -> Invite | None:
         return None
     return await tx.scalar(select(Invite).where(Invite.code == code,
                                                 Invite.revoked_at.is_(None)))
+
+
+async def any_invite(tx: AsyncSession, code: str) -> Invite | None:
+    """Returns the invite with this code, revoked or not."""
+    return await tx.get(Invite, _normalise(code)[:MAX_CODE_LENGTH])
+
+
+async def set_active(tx: AsyncSession, invite: Invite, active: bool, at: datetime,
+                     actor: str) -> None:
+    """Turns an invite off (its code then starts nothing) or on again, in the journal."""
+    invite.revoked_at = None if active else at
+    audit.record(tx, actor=actor, action="invite.reactivated" if active else "invite.revoked",
+                 target=invite.code, details={"association_id": invite.association_id}, at=at)
 
 
 async def invites_of(tx: AsyncSession, association_id: int) -> list[Invite]:

@@ -38,3 +38,18 @@ async def funnels(tx: AsyncSession, association_id: int | None = None) -> list[F
     if association_id is not None:
         statement = statement.where(Participant.association_id == association_id)
     return [Funnel(*row) for row in await tx.execute(statement)]
+
+
+async def per_invite(tx: AsyncSession, association_id: int) -> dict[str, tuple[int, int]]:
+    """Counts, per invite code of an association, the people it brought who started a
+    consultation and who completed it."""
+    person = ConsultationSession.participant_id
+    completed = case((ConsultationSession.completed_at.is_not(None), person))
+    rows = await tx.execute(
+        select(Participant.invite_code, func.count(person.distinct()),
+               func.count(completed.distinct()))
+        .join(Participant, Participant.id == person)
+        .where(Participant.association_id == association_id,
+               Participant.invite_code.is_not(None))
+        .group_by(Participant.invite_code))
+    return {code: (started, done) for code, started, done in rows}

@@ -81,6 +81,9 @@ class Invite(Base):
     consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # What the association calls it ("Flyers marché du samedi") and why, for its own records.
+    name: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class Participant(Base):

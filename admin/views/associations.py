@@ -52,10 +52,22 @@ async def detail(request: web.Request) -> web.StreamResponse:
     async with config(request).db.read() as tx:
         rows = _rows(await invites.invites_of(tx, association.id),
                      await reach.funnels(tx, association.id), titles)
+        per_invite = await reach.per_invite(tx, association.id)
     created = request.query.get("cree", "")
     return render(request, "association.html", {
         "association": association, "rows": rows, "consultations": consultations,
+        "per_invite": per_invite,
+        # Small counts are hidden from association accounts only: officials see every figure.
+        "masked": auth.current_user(request).role == "association",
+        "channels_ready": _channels_ready(request),
         "created": created if _CODE.fullmatch(created) else None})
+
+
+def _channels_ready(request: web.Request) -> bool:
+    """Tells whether an invite can be answered here: Telegram or SMS configured."""
+    make_card = config(request).invite_card
+    card = make_card("", "", "AAAAAA") if make_card else None
+    return bool(card and (card.telegram_link or card.sms_instruction))
 
 
 @routes.post("/associations/{association}/invitations")
@@ -74,11 +86,29 @@ async def create(request: web.Request) -> web.StreamResponse:
         try:
             invite = await invites.draw_invite(
                 tx, association.id, consultation_id, settings.new_invite_code,
-                settings.clock(), actor=auth.current_user(request).actor)
+                settings.clock(), actor=auth.current_user(request).actor,
+                name=str(form.get("nom", "")), note=str(form.get("note", "")))
         except invites.CodeTaken:
             raise web.HTTPServiceUnavailable(
                 text="Aucun code d'invitation libre : réessayez.") from None
     return auth.see_other(f"/admin/associations/{association.id}?cree={invite.code}")
+
+
+@routes.post(r"/invitations/{code:[A-Za-z0-9]{1,16}}/{action:desactiver|reactiver}")
+@auth.requires("official", "association")
+async def switch(request: web.Request) -> web.StreamResponse:
+    """Turns an invite off (its code no longer brings anyone) or on again."""
+    settings = config(request)
+    active = request.match_info["action"] == "reactiver"
+    async with settings.db.transaction() as tx:
+        invite = await invites.any_invite(tx, request.match_info["code"])
+        if invite is None:
+            raise web.HTTPNotFound(text="Invitation inconnue.")
+        _check_access(request, invite.association_id)
+        await invites.set_active(tx, invite, active, settings.clock(),
+                                 auth.current_user(request).actor)
+        association_id = invite.association_id
+    return auth.see_other(f"/admin/associations/{association_id}#invitations")
 
 
 @routes.get("/invitations/{code}/affiche")

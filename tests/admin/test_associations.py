@@ -105,14 +105,38 @@ async def test_counts_under_five_are_masked_and_no_share_is_built_on_them(as_rol
     rows = dict(re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>(.*?)</tr>', body, re.S))
     mobilite = rows["Mobilités du quotidien"]
     jeunesse = rows["Jeunesse : se former, travailler, s&#39;engager"]
-    assert mobilite.count("&lt;&nbsp;5") == 3 and "%" not in mobilite  # 100 % would tell 3
+    # 3 started and 3 completed are hidden; nobody stopped is said as 0.
+    assert mobilite.count("&lt;&nbsp;5") == 2 and "%" not in mobilite  # 100 % would tell 3
+    assert '<td class="nombre">0</td>' in mobilite
     assert "12" in jeunesse and "10" in jeunesse
     assert "83,3" in jeunesse  # 10 of 12 completed
     assert "&lt;&nbsp;5" in jeunesse and "16,7" not in jeunesse  # 2 of 12 stopped: hidden
+    assert "voit « &lt; 5 »" not in body and "agents de la Région voient les nombres" in body
+    # Officials see every figure, on the listing and on the association's page.
     official = await as_role("official")
     listing = await text_of(official, "/admin/associations")
-    assert "&lt;&nbsp;5" in listing and "16,7" not in listing and "100,0" not in listing
+    assert "&lt;&nbsp;5" not in listing and "100,0" in listing and "\"nombre\">3<" in listing
     assert listing.count(f'<a href="/admin/associations/{association.id}">') == 2  # a row each
+    page = await text_of(official, f"/admin/associations/{association.id}")
+    assert "&lt;&nbsp;5" not in page and "16,7" in page
+
+
+@pytest.mark.parametrize(("people", "masked", "shown"), [
+    (0, "0", "0"), (1, "&lt;&nbsp;5", "1"), (4, "&lt;&nbsp;5", "4"), (5, "5", "5")])
+async def test_the_masking_boundary_is_five_for_association_accounts_only(
+        as_role, db, association, people, masked, shown):
+    for _ in range(people):
+        await add_person(db, consultation="jeunesse", association_id=association.id)
+    await add_person(db, association_id=association.id)  # one in mobilite, so a row exists
+    for role, expected in (("association", masked), ("official", shown)):
+        client = await as_role(role)
+        body = await text_of(client, f"/admin/associations/{association.id}")
+        if people:
+            row = re.search(r'<th scope="row">Jeunesse[^<]*</th>(.*?)</tr>', body, re.S)
+            started = re.findall(r'<td class="nombre">(.*?)</td>', row.group(1))[0]
+            assert started == expected, (role, people)
+        else:
+            assert "Jeunesse : se former" not in body.split("Votre portée")[1]
 
 
 async def test_pages_show_no_answers_and_no_identities(as_role, db, association):
@@ -185,12 +209,64 @@ async def test_the_flyer_without_channels_or_card_still_shows_the_code(as_role, 
     await add_invite(db, association.id, "OLD001", revoked=True)
     client = await as_role("official")
     body = await text_of(client, "/admin/invitations/NUDE01/affiche")  # the bot's own card
-    assert "<svg" not in body and "NUDE01" in body and "Ni lien Telegram" in body
-    assert "<textarea" in body
+    assert "<svg" not in body and "NUDE01" in body and "Ni Telegram ni SMS" in body
+    assert "<textarea" not in body and 'class="affiche"' not in body  # nothing to print
+    assert "vous sera communiqué" not in body
     configs[0].invite_card = None
     body = await text_of(client, "/admin/invitations/NUDE01/affiche")
     assert "NUDE01" in body and "<textarea" not in body
     await text_of(client, "/admin/invitations/OLD001/affiche", 404)
+
+
+async def test_invites_have_a_name_a_note_their_counts_and_can_be_turned_off(
+        as_role, db, association, configs):
+    configs[0].invite_card = lambda *_: CARD
+    client = await as_role("association")
+    token = await form_token(client, f"/admin/associations/{association.id}")
+    await client.post(f"/admin/associations/{association.id}/invitations", data={
+        "csrf": token, "consultation": "mobilite", "nom": "Flyers marché du samedi",
+        "note": "<b>200</b> affiches, place du marché"})
+    async with db.read() as tx:
+        (invite,) = await invites.invites_of(tx, association.id)
+    for n in range(6):  # six people came with it, five went to the end
+        await add_person(db, association_id=association.id,
+                         status="completed" if n else "active")
+    async with db.transaction() as tx:
+        from sqlalchemy import update
+
+        from storage.tables import Participant
+        await tx.execute(update(Participant).values(invite_code=invite.code))
+    page = await text_of(client, f"/admin/associations/{association.id}")
+    row = re.search(r"<tr>\s*<th scope=\"row\"><bdi>Flyers marché du samedi</bdi>.*?</tr>",
+                    page, re.S).group(0)
+    assert invite.code in row and "&lt;b&gt;200&lt;/b&gt; affiches" in row
+    assert re.findall(r'<td class="nombre">(.*?)</td>', row) == ["6", "5"]
+    assert "Désactiver" in row
+    response = await client.post(f"/admin/invitations/{invite.code}/desactiver",
+                                 data={"csrf": token}, allow_redirects=False)
+    assert response.status == 303
+    async with db.read() as tx:
+        assert await invites.invite_by_code(tx, invite.code) is None  # brings nobody now
+        actions = list(await tx.scalars(select(AuditEntry.action).where(
+            AuditEntry.target == invite.code).order_by(AuditEntry.id)))
+    assert actions == ["invite.created", "invite.revoked"]
+    page = await text_of(client, f"/admin/associations/{association.id}")
+    assert "désactivée le" in page and "Réactiver" in page
+    await client.post(f"/admin/invitations/{invite.code}/reactiver", data={"csrf": token})
+    async with db.read() as tx:
+        assert await invites.invite_by_code(tx, invite.code) is not None
+
+
+async def test_nobody_turns_off_another_associations_invite(as_role, db, association, other):
+    await add_invite(db, other.id, "AUTRE1")
+    client = await as_role("association")
+    token = await form_token(client, f"/admin/associations/{association.id}")
+    response = await client.post("/admin/invitations/AUTRE1/desactiver", data={"csrf": token})
+    assert response.status in (403, 404)
+    refused = await client.post("/admin/invitations/AUTRE1/desactiver")  # no token
+    assert refused.status == 403
+    async with db.read() as tx:
+        assert await invites.invite_by_code(tx, "AUTRE1") is not None
 
 
 async def test_an_association_account_lands_on_its_page(web, db, association):

@@ -93,9 +93,10 @@ def test_invitation_text_by_sms_only():
     assert "Envoyez K7M2QX au 06 12 34 56 78" in text and "opérateur" in text
 
 
-def test_invitation_text_with_neither_gives_the_code_and_a_number_to_come():
+def test_invitation_text_with_neither_says_plainly_that_no_channel_is_open():
     text = cards.invitation_text("Les Amis du Vélo", "Jeunesse", "K7M2QX", None, None)
-    assert "K7M2QX" in text and "numéro qui vous sera communiqué" in text
+    assert "K7M2QX" in text and "pas encore ouverts" in text
+    assert "qui vous sera communiqué" not in text
     assert "t.me" not in text and "STOP" in text
 
 
@@ -330,7 +331,7 @@ def test_invite_create_without_link_nor_number_warns_it_cannot_be_used_yet(tmp_p
                   env={**PROVIDERS, "TELEGRAM_BOT_USERNAME": "",
                        "TWILIO_FROM": "MG" + "0" * 32})  # a messaging service: no number
     assert done.returncode == 0, done.stderr
-    assert "numéro qui vous sera communiqué" in done.stdout
+    assert "pas encore ouverts" in done.stdout and "vous sera communiqué" not in done.stdout
     assert "QR code : aucun" in done.stdout and not (tmp_path / "invitations").exists()
     assert "TELEGRAM_BOT_USERNAME" in done.stderr and "TWILIO_FROM" in done.stderr
 
