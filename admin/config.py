@@ -49,6 +49,8 @@ class AdminConfig:
     new_invite_code: Callable[[], str] | None = None
     # Counts the SMS segments of a text (GSM-7 or UCS-2), for feedback cost estimates.
     sms_segments: Callable[[str], int] | None = None
+    # The parts a phone receives, one per SMS segment, after the SMS alphabet's replacements.
+    sms_parts: Callable[[str], list[str]] | None = None
     sms_segment_price_eur: float = 0.08
     # Reverse proxies whose X-Forwarded-For is believed (sign-in throttling per address).
     trusted_proxies: frozenset[str] = frozenset()

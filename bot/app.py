@@ -265,6 +265,7 @@ def admin_config(relais: Relais) -> "AdminConfig":
                        clock=lambda: relais.clock(),
                        invite_card=card, new_invite_code=cards.new_code,
                        sms_segments=lambda text: gsm7.segments(gsm7.normalise(text)).count,
+                       sms_parts=lambda text: gsm7.split(gsm7.normalise(text)),
                        sms_segment_price_eur=settings.sms_price_eur,
                        trusted_proxies=settings.trusted_proxies,
                        second_factor=settings.admin_second_factor,

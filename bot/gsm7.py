@@ -184,3 +184,24 @@ def _count(sizes: list[int], single: int, per_segment: int) -> int:
             count, used = count + 1, 0
         used += size
     return count
+
+
+def split(text: str) -> list[str]:
+    """Returns the text as the parts a phone receives, one per SMS segment, cut where the
+    operator cuts (so a person sees where each SMS ends)."""
+    gsm = is_gsm7(text)
+    sizes = [(2 if char in GSM7_EXTENSION else 1) if gsm else (2 if ord(char) > 0xFFFF else 1)
+             for char in text]
+    single, per_segment = (_GSM7_SINGLE_SEPTETS, _GSM7_SEGMENT_SEPTETS) if gsm else \
+        (_UCS2_SINGLE_UNITS, _UCS2_SEGMENT_UNITS)
+    if sum(sizes) <= single:
+        return [text]
+    parts, current, used = [], [], 0
+    for char, size in zip(text, sizes, strict=True):
+        if used + size > per_segment:
+            parts.append("".join(current))
+            current, used = [], 0
+        current.append(char)
+        used += size
+    parts.append("".join(current))
+    return parts

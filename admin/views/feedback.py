@@ -38,6 +38,8 @@ class Preview:
     segments: int | None  # None when the SMS length cannot be measured here
     cost_eur: float | None
     too_long: bool
+    text: str = ""  # as a Telegram bubble shows it
+    sms_parts: tuple[str, ...] = ()  # as a phone receives it, one SMS each
 
 
 @routes.get("/consultations/{consultation}/retours")
@@ -109,8 +111,9 @@ async def _preview(request: web.Request, audience: feedback.Audience, text: str)
     segments = settings.sms_segments(text) if settings.sms_segments is not None else None
     cost = None if segments is None else \
         segments * by_channel.get("sms", 0) * settings.sms_segment_price_eur
+    parts = tuple(settings.sms_parts(text)) if settings.sms_parts is not None else ()
     return Preview(len(people), by_channel, segments, cost,
-                   segments is not None and segments > WARN_SEGMENTS)
+                   segments is not None and segments > WARN_SEGMENTS, text, parts)
 
 
 async def _render(request: web.Request, consultation: Consultation, draft: Draft, *,
