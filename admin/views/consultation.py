@@ -4,7 +4,7 @@ import asyncio
 
 from aiohttp import web
 
-from admin import auth, charts, filters
+from admin import auth, charts, filters, maps
 from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, TRIAL_CHANNELS, get
 from admin.pages import config, render
 from storage import stats
@@ -54,6 +54,9 @@ async def overview(request: web.Request) -> web.StreamResponse:
     return render(request, "consultation.html", {
         "consultation": consultation, "tab": "vue", "funnel": funnel, "period": period,
         "trials": trials, "trials_shown": not hidden,
+        "region_map": maps.departements(
+            "Sessions commencées par département",
+            {g.key: g.tally.started for g in found.by_territory if g.key}, "commencées"),
         "funnel_chart": charts.bars("Parcours des participants", [
             charts.Bar(name, n, n / funnel.sessions if funnel.sessions else None)
             for name, n in steps]),

@@ -1,5 +1,6 @@
 """The overview of a consultation: funnel, breakdowns and sessions over time."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -79,7 +80,7 @@ async def test_charts_are_accessible_svg_followed_by_their_table(as_role, db, as
     await seed(db, association.id)
     web = await as_role("official")
     body = await (await web.get(URL)).text()
-    assert body.count('role="img"') == body.count("<svg") == 5
+    assert body.count('role="img"') == body.count("<svg") == 6  # five charts and the map
     assert body.count("<title>") >= 6  # the page's and every chart's
     assert "style=" not in body
     assert "<script" not in body
@@ -105,6 +106,21 @@ async def test_trial_conversations_are_left_out_unless_asked_for(as_role, db, as
     assert '"nombre">1<' in row(shown, "Terminal")
     weekly = await (await web.get(URL + "?essais=1&periode=semaine")).text()
     assert 'href="?periode=jour&amp;essais=1#dans-le-temps"' in weekly
+
+
+async def test_the_map_colours_each_departement_by_its_sessions(as_role, db, association):
+    await seed(db, association.id)
+    web = await as_role("official")
+    body = await (await web.get(URL)).text()
+    svg = body[body.index('class="graphique carte"'):]
+    svg = svg[:svg.index("</svg>")]
+    assert "Nord : 2 commencées" in svg and "Aisne : 1 commencées" in svg
+    assert "Oise : 0 commencées" in svg
+    # Darker for more: the Nord (2 started) is darker than the Oise (none).
+    fills = dict(re.findall(r'<path d="[^"]*" fill="(#[0-9a-f]{6})"[^>]*><title>([^ ]+)', svg))
+    by_name = {name: fill for fill, name in fills.items()}
+    assert by_name["Oise"] == "#e3e3fd" and by_name["Nord"] == "#000091"
+    assert "CC BY 4.0" in body
 
 
 async def test_an_empty_consultation_shows_zeros(as_role):
