@@ -11,7 +11,8 @@ from admin.ids import parse_id
 from storage.answer_queries import AnswerFilter
 
 KEYS = ("theme", "territoire", "association", "canal", "du", "au", "confiance_min",
-        "confiance_max", "essais", "ecartees")
+        "confiance_max", "essais", "ecartees", "q")
+MAX_SEARCH = 200
 TRIALS = "essais"  # =1: count the trial conversations (simulator, terminal) too
 SET_ASIDE = "ecartees"  # =1: show the answers officials set aside too
 
@@ -43,7 +44,14 @@ def parse(query: MultiMapping[str], consultation: Consultation,
         territories=territories, association_ids=associations, channels=channels,
         since=_start_of(since), until=_start_of(until + timedelta(days=1)) if until else None,
         min_score=min_score, max_score=max_score, hidden_channels=hidden_channels(query),
-        with_set_aside=_switch(query, SET_ASIDE))
+        with_set_aside=_switch(query, SET_ASIDE), search=_search(query))
+
+
+def _search(query: MultiMapping[str]) -> str:
+    value = query.get("q", "").strip()
+    if len(value) > MAX_SEARCH:
+        raise web.HTTPBadRequest(text=f"Recherche trop longue : {MAX_SEARCH} caractères au plus.")
+    return value
 
 
 def hidden_channels(query: MultiMapping[str]) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import search
 from storage.labels import themes_of_answers
 from storage.tables import Answer, AnswerTheme
 
@@ -32,6 +33,7 @@ class AnswerFilter:
     # Channels left out unless `channels` names them (trials: the simulator, the terminal).
     hidden_channels: tuple[str, ...] = ()
     with_set_aside: bool = False  # also answers an official set aside (off-topic, tests…)
+    search: str = ""  # words the answer's redacted text must hold, accents and case aside
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """Returns the SQL conditions of this filter on the answers table."""
@@ -53,6 +55,8 @@ class AnswerFilter:
                              Answer.channel.not_in(self.hidden_channels)))
         if not self.with_set_aside:
             found.append(Answer.excluded.is_(None))
+        if self.search and (condition := search.matching(self.search)) is not None:
+            found.append(condition)
         if self.since is not None:
             found.append(Answer.answered_at >= self.since)
         if self.until is not None:

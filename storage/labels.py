@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import search
 from storage.inserts import insert_ignoring_duplicates
 from storage.tables import (
     Answer,
@@ -194,7 +195,8 @@ async def set_redacted(tx: AsyncSession, redacted: list[tuple[int, str]]) -> Non
     table = Answer.__table__
     if redacted:
         await tx.execute(update(table).where(table.c.id == bindparam("answer")).values(
-            redacted_text=bindparam("text")), [{"answer": a, "text": t} for a, t in redacted])
+            redacted_text=bindparam("text"), search_text=bindparam("folded")),
+            [{"answer": a, "text": t, "folded": search.fold(t)} for a, t in redacted])
 
 
 async def unredacted(tx: AsyncSession, question_ids_by_consultation: dict[str, list[str]],

@@ -211,6 +211,9 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(Timestamp)
     # What officials and associations may read: names, numbers, e-mails, addresses masked.
     redacted_text: Mapped[str | None] = mapped_column(Text)
+    # The redacted text folded (lower case, no accents) for text search; indexed by the
+    # migrations (FTS5 on SQLite, trigrams on PostgreSQL).
+    search_text: Mapped[str | None] = mapped_column(Text)
     # Copied from the participant and the session when the answer is stored (territory also
     # when it is learnt later), so the admin view filters without joins.
     channel: Mapped[str | None] = mapped_column(String(20))

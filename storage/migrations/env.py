@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from storage import search
 from storage.database import async_url
 from storage.tables import Base, UTCDateTime
 
@@ -23,7 +24,8 @@ def _render_item(kind: str, item, _autogen_context):
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
-                      compare_type=True, render_item=_render_item)
+                      compare_type=True, render_item=_render_item,
+                      include_object=search.include_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -8,13 +8,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from storage import audit, migrate, users
+from storage import audit, migrate, search, users
 from storage.tables import Base, LoginFailure
 
 
 async def test_migrations_match_the_models(db):
     def diff(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": search.include_object})
         return compare_metadata(context, Base.metadata)
 
     async with db.engine.connect() as connection:
