@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -121,3 +121,12 @@ async def official_labels(tx: AsyncSession,
     return {answer_id: [(actor, "|".join(sorted(themes)))
                         for actor, (_, themes) in by_actor.items()]
             for answer_id, by_actor in readings.items()}
+
+
+async def disputed_count(tx: AsyncSession, consultation_id: str) -> int:
+    """Counts the answers whose participant disputed the theme and no official settled."""
+    return await tx.scalar(
+        select(func.count()).select_from(Answer)
+        .where(Answer.consultation_id == consultation_id, Answer.disputed.is_(True),
+               Answer.excluded.is_(None),
+               or_(Answer.theme_source.is_(None), Answer.theme_source != OFFICIAL))) or 0

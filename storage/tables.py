@@ -432,6 +432,17 @@ class AdminSession(Base):
     totp_candidate: Mapped[str | None] = mapped_column(Text)
 
 
+class AdminVisit(Base):
+    """When a person last opened a page of the admin view (a consultation, a question)."""
+
+    __tablename__ = "admin_visits"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    page: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 class LoginFailure(Base):
     """A failed sign-in, counted per account and per address to throttle guessing."""
 

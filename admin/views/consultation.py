@@ -7,7 +7,7 @@ from aiohttp import web
 from admin import auth, charts, filters, maps
 from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, TRIAL_CHANNELS, get
 from admin.pages import config, render
-from storage import stats
+from storage import stats, visits
 
 routes = web.RouteTableDef()
 PERIODS = {"jour": False, "semaine": True}
@@ -49,6 +49,9 @@ async def overview(request: web.Request) -> web.StreamResponse:
          [(DEPARTEMENTS.get(g.key, g.key or "Non renseigné"), g.tally)
           for g in found.by_territory]),
     ]
+    async with db.transaction() as tx:
+        await visits.record(tx, auth.current_user(request).id, consultation.id,
+                            config(request).clock())
     label = "%d/%m/%Y" if period == "jour" else "sem. du %d/%m/%Y"
     timeline = [(p.start.strftime(label), p) for p in periods]
     return render(request, "consultation.html", {

@@ -1,10 +1,15 @@
 """Signing in and out, and the home page each role lands on."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from aiohttp import web
 
 from admin import auth
-from admin.consultations import all_consultations
-from admin.pages import render
+from admin.consultations import TRIAL_CHANNELS, all_consultations
+from admin.pages import config, render
+from storage import answer_queries, review, stats, visits
+from storage.answer_queries import AnswerFilter
 
 routes = web.RouteTableDef()
 
@@ -70,4 +75,31 @@ async def home(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(f"/admin/associations/{user.association_id}")
     if user.role == "admin":
         raise web.HTTPFound("/admin/utilisateurs")
-    return render(request, "accueil.html", {"consultations": await all_consultations(request)})
+    consultations = await all_consultations(request)
+    figures = {}
+    async with config(request).db.transaction() as tx:
+        seen = await visits.last_seen(tx, user.id, [c.id for c in consultations])
+        for consultation in consultations:
+            funnel = (await stats.overview(tx, consultation.id, TRIAL_CHANNELS)).funnel
+            since = seen.get(consultation.id)
+            fresh = await answer_queries.count(tx, AnswerFilter(
+                consultation.id, since=since, hidden_channels=TRIAL_CHANNELS,
+                text_only=True)) if since else None
+            disputed = await review.disputed_count(tx, consultation.id)
+            figures[consultation.id] = KeyFigures(funnel.started, funnel.completed,
+                                                  funnel.completion_rate, fresh, since,
+                                                  disputed)
+    return render(request, "accueil.html", {"consultations": consultations,
+                                            "figures": figures})
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    """What an official sees first about a consultation."""
+
+    started: int
+    completed: int
+    completion: float | None
+    fresh: int | None  # free-text answers since the last visit; None on a first visit
+    since: datetime | None
+    disputed: int  # answers whose participant disputed the theme, awaiting review

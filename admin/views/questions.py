@@ -2,6 +2,7 @@
 their answers, filtered from the URL and paginated."""
 
 import math
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -15,7 +16,7 @@ from admin.consultations import (
     get,
 )
 from admin.pages import config, render
-from storage import answer_queries, curation, invites, labels, stats
+from storage import answer_queries, curation, invites, labels, stats, visits
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
@@ -57,13 +58,22 @@ async def question_page(request: web.Request) -> web.StreamResponse:
                                   config(request).clock())
     names = {a.id: a.name for a in associations}
     shared = filters.query_string(query)
-    async with config(request).db.read() as tx:
+    user = auth.current_user(request)
+    here = f"{consultation.id}/{question.id}"
+    async with config(request).db.transaction() as tx:
         trials = await stats.trial_sessions(tx, consultation.id, TRIAL_CHANNELS)
+        previous = (await visits.last_seen(tx, user.id, [here])).get(here)
+        fresh = 0 if previous is None else await answer_queries.count(
+            tx, replace(selection, since=max(previous, selection.since or previous)))
+        now = config(request).clock()
+        await visits.record(tx, user.id, here, now)
+        await visits.record(tx, user.id, consultation.id, now)
     return render(request, "question.html", {
         "trials": trials, "trials_shown": not selection.hidden_channels,
         "trials_on": "?" + filters.query_string(query, essais="1", page=None),
         "trials_off": "?" + filters.query_string(query, essais=None, page=None),
         "set_aside_shown": selection.with_set_aside,
+        "previous_visit": previous, "fresh": fresh,
         "consultation": consultation, "tab": "questions", "question": question,
         "types": TYPES, "associations": associations, "association_names": names,
         "chosen": filters.chosen(query), "departements": DEPARTEMENTS, "channels": CHANNELS,
