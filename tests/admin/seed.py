@@ -3,6 +3,7 @@
 import itertools
 from datetime import datetime
 
+from storage import search
 from storage.tables import Answer, AnswerTheme, ConsultationSession, Participant
 from tests.admin.conftest import NOW
 
@@ -38,6 +39,8 @@ async def add_session(db, *, consultation: str = "mobilite", status: str = "comp
                 question_id=answer["question"], raw_text=answer.get("text", ""),
                 value=answer.get("value"), valid=True, answered_at=answer.get("at", started_at),
                 redacted_text=answer.get("redacted", answer.get("text")), channel=channel,
+                # As the worker stores it beside the redacted text, for text search.
+                search_text=search.fold(answer.get("redacted", answer.get("text"))),
                 association_id=association_id, territory=territory,
                 theme=answer.get("theme"), theme_score=answer.get("score"),
                 theme_source=source, excluded=answer.get("excluded"))
