@@ -1,6 +1,6 @@
 """The state of one participant in one consultation, carried between turns."""
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -43,7 +43,10 @@ class Session:
 
     def to_dict(self) -> dict[str, object]:
         """Returns a JSON-ready form."""
-        data = asdict(self)
+        # By hand: dataclasses.asdict deep-copies every answer, and costs more than a turn.
+        # Nothing is shared that anyone mutates: sessions and their answers are never changed.
+        data = dict(self.__dict__)
+        data["answers"] = dict(self.answers)
         data["last_at"] = self.last_at.isoformat()
         return data
 
