@@ -86,7 +86,7 @@ class Processor:
     async def run_once(self, batch: int = BATCH_PARTICIPANTS) -> int:
         """Processes what is pending now; returns how many messages were handled."""
         async with self.db.read() as tx:
-            waiting = await inbox.pending_participants(tx, batch)
+            waiting = await inbox.pending_participants(tx, batch, BATCH_MESSAGES)
         if not waiting:
             return 0
         try:

@@ -1,6 +1,6 @@
 """Consultation sessions and the answers recorded in them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -12,8 +12,6 @@ from storage.tables import Answer, Consultation, ConsultationSession, InboundMes
 
 _SESSIONS = ConsultationSession.__table__
 _ANSWERS = Answer.__table__
-_RECORDED = ("id", "participant_id", "consultation_id", "status", "state", "started_at",
-             "updated_at", "completed_at", "territory", "age_band", "feedback_opt_in")
 # What a turn may change in a session; written back by id, a batch at a time.
 _CHANGING = ("status", "state", "territory", "age_band", "feedback_opt_in", "updated_at",
              "completed_at")
@@ -49,6 +47,9 @@ class SessionRecord:
         self.updated_at = at
 
 
+_RECORDED = tuple(field.name for field in fields(SessionRecord))  # the columns, in field order
+
+
 async def current_of(tx: AsyncSession, participant_ids: list[int]) -> dict[int, SessionRecord]:
     """Returns the latest session of each participant that has one, in one query."""
     latest = (select(func.max(_SESSIONS.c.id))
@@ -56,7 +57,7 @@ async def current_of(tx: AsyncSession, participant_ids: list[int]) -> dict[int, 
               .group_by(_SESSIONS.c.participant_id))
     rows = await tx.execute(select(*(_SESSIONS.c[name] for name in _RECORDED))
                             .where(_SESSIONS.c.id.in_(latest)))
-    return {row.participant_id: SessionRecord(**row._mapping) for row in rows}
+    return {row.participant_id: SessionRecord(*row) for row in rows}
 
 
 async def insert_sessions(tx: AsyncSession, records: list[SessionRecord]) -> None:

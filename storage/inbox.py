@@ -35,14 +35,19 @@ async def store_many(tx: AsyncSession, messages: list[dict]) -> list[int | None]
             == index else None for index, m in enumerate(messages)]
 
 
-async def pending_participants(tx: AsyncSession, limit: int) -> list[int]:
-    """Lists participants with unprocessed messages, those waiting longest first."""
-    oldest = func.min(InboundMessage.id)
-    rows = await tx.execute(
-        select(InboundMessage.participant_id, oldest)
-        .where(InboundMessage.status == PENDING)
-        .group_by(InboundMessage.participant_id).order_by(oldest).limit(limit))
-    return [participant_id for participant_id, _ in rows]
+async def pending_participants(tx: AsyncSession, limit: int,
+                               messages: int | None = None) -> list[int]:
+    """Lists participants with unprocessed messages, those waiting longest first; with
+    `messages`, only the senders of that many oldest pending messages."""
+    pending = select(_TABLE.c.id, _TABLE.c.participant_id).where(_TABLE.c.status == PENDING)
+    if messages is not None:
+        # A batch takes the oldest messages anyway: reading those few beats grouping them all.
+        pending = pending.order_by(_TABLE.c.id).limit(messages)
+    pending = pending.subquery()
+    oldest = func.min(pending.c.id)
+    rows = await tx.execute(select(pending.c.participant_id).group_by(pending.c.participant_id)
+                            .order_by(oldest).limit(limit))
+    return list(rows.scalars())
 
 
 async def lock_participants(tx: AsyncSession, participant_ids: list[int]) -> list[int]:
