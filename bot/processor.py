@@ -38,7 +38,6 @@ BATCH_PARTICIPANTS = 200
 # waiting for the write lock behind it stay fast.
 BATCH_MESSAGES = 200
 IDLE_POLL_SECONDS = 2.0
-FEEDBACK_THANKS = "Merci, votre réponse a bien été transmise à la Région."
 
 # Ranks the themes of an answer, likeliest first: (consultation, text) -> themes.
 Guess = Callable[[str, str], Awaitable[Sequence[str]]]
@@ -179,7 +178,7 @@ class Processor:
 
     async def _take_turn(self, tx, batch: _Batch, recording: Recording,
                          message: Message) -> None:
-        """Routes one message, then runs its turn or handles it here."""
+        """Routes one message, then runs its turn or has it recorded otherwise."""
         pid = message.participant_id
         if pid in batch.erased:
             # The erasure emptied every stored message of theirs, this one included.
@@ -188,9 +187,7 @@ class Processor:
         state = Session.from_dict(stored.state) if stored is not None else None
         invite = batch.invites.get(invite_code(message))
         if invite is not None and batch.associations[pid] is None:
-            await participants.set_referral(tx, pid, invite_code=invite.code,
-                                            association_id=invite.association_id,
-                                            asked_association_at=None)
+            await recording.invited(pid, invite)
             batch.associations[pid] = invite.association_id
             batch.asked_association.discard(pid)
         situation = Situation(
@@ -201,14 +198,24 @@ class Processor:
             associations=bool(batch.association_ids))
         route = self.routing.route(message, situation)
         if isinstance(route, AskAssociation):
-            await self._ask_association(tx, batch, recording, message)
+            await recording.association_asked(message, list(batch.association_ids),
+                                              self.clock())
+            batch.asked_association.add(pid)
             return
         if isinstance(route, TakeAssociation):
-            await self._take_association(tx, batch, pid, route.answer)
+            chosen = referral.match(route.answer, list(batch.association_ids))
+            if chosen is not None:
+                batch.associations[pid] = batch.association_ids[chosen]
+            await recording.association_answered(pid, batch.association_ids.get(chosen))
+            batch.asked_association.discard(pid)
             route = route.then
         elif isinstance(route, ReplyToFeedback):
-            if await self._reply_to_feedback(tx, recording, message, stored, route,
-                                             batch.associations[pid]):
+            feedback_id = await feedback.latest_sent_to(tx, pid, route.consultation,
+                                                        message.received_at)
+            if feedback_id is not None:
+                await recording.feedback_reply(message, stored, feedback_id, route.text,
+                                               self.clock(),
+                                               association_id=batch.associations[pid])
                 return
             route = route.otherwise
         await self._run(batch, recording, message, route, stored, state)
@@ -243,42 +250,6 @@ class Processor:
         except Exception:  # a model problem must not stop the conversation
             log.exception("thème non deviné pour %s", consultation)
             return ()
-
-    async def _ask_association(self, tx, batch: _Batch, recording: Recording,
-                               message: Message) -> None:
-        text, choices = referral.question(list(batch.association_ids))
-        now = self.clock()
-        await participants.set_referral(tx, message.participant_id, asked_association_at=now)
-        batch.asked_association.add(message.participant_id)
-        recording.reply(message, 0, text, now, choices, question=referral.STEP)
-
-    async def _take_association(self, tx, batch: _Batch, participant_id: int,
-                                answer: str) -> None:
-        chosen = referral.match(answer, list(batch.association_ids))
-        values = {"asked_association_at": None}
-        if chosen is not None:
-            values["association_id"] = batch.associations[participant_id] = \
-                batch.association_ids[chosen]
-        await participants.set_referral(tx, participant_id, **values)
-        batch.asked_association.discard(participant_id)
-
-    async def _reply_to_feedback(self, tx, recording: Recording, message: Message,
-                                 stored: SessionRecord, route: ReplyToFeedback,
-                                 association_id: int | None) -> bool:
-        """Stores what someone who completed a consultation writes after receiving its
-        feedback as their reply to it, and thanks them once; False when no feedback
-        reached them."""
-        feedback_id = await feedback.latest_sent_to(tx, message.participant_id,
-                                                    route.consultation, message.received_at)
-        if feedback_id is None:
-            return False
-        await recording.flush()  # the session and earlier replies must be stored
-        first = await feedback.record_reply(tx, stored, feedback_id, route.text, self.clock(),
-                                            channel=message.channel,
-                                            association_id=association_id)
-        if first:
-            recording.reply(message, 0, FEEDBACK_THANKS, self.clock())
-        return True
 
 
 def _forgettable(messages: list[Message]) -> list[int]:

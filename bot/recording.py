@@ -1,24 +1,28 @@
-"""Turns the engine's events into rows: sessions, answers, opt-outs, erasures, theme labels and
-replies, written in a few statements per batch of turns."""
+"""Turns what a message did into rows: the engine's events (sessions, answers, opt-outs,
+erasures, theme labels, replies), invites, the referral question and replies to feedback,
+written in a few statements per batch of turns."""
 
 import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import engine
+from bot import engine, referral
 from bot.engine import Flow, Purpose, QuestionType, Session, Status
 from bot.routing import Message
-from storage import audit, conversations, labels, outbox, participants
+from storage import audit, conversations, feedback, labels, outbox, participants
 from storage.conversations import SessionRecord
+from storage.tables import Invite
 
 log = logging.getLogger(__name__)
 
+FEEDBACK_THANKS = "Merci, votre réponse a bien été transmise à la Région."
+
 
 class Recording:
-    """The rows a batch of turns writes, kept in memory until `flush`. An event that reads,
-    deletes or cancels rows (erasure, restart, STOP, MES DONNEES, a theme confirmed) writes
-    what is kept first, so it sees every earlier turn."""
+    """The rows a batch of turns writes, kept in memory until `flush`. What reads, deletes or
+    cancels rows (erasure, restart, STOP, MES DONNEES, a theme confirmed, a reply to
+    feedback) writes what is kept first, so that it sees every earlier turn."""
 
     def __init__(self, tx: AsyncSession) -> None:
         self.tx = tx
@@ -117,6 +121,39 @@ class Recording:
             await labels.record_person_label(
                 self.tx, answer_id, event.theme, labels.PARTICIPANT, None, now,
                 negative=isinstance(event, engine.ThemeRejected))
+
+    async def invited(self, participant_id: int, invite: Invite) -> None:
+        """Records that an invite brought the participant, for its association's counts."""
+        await participants.set_referral(self.tx, participant_id, invite_code=invite.code,
+                                        association_id=invite.association_id,
+                                        asked_association_at=None)
+
+    async def association_asked(self, message: Message, names: list[str],
+                                now: datetime) -> None:
+        """Asks a newcomer which association sent them, and remembers that it was asked."""
+        text, choices = referral.question(names)
+        await participants.set_referral(self.tx, message.participant_id,
+                                        asked_association_at=now)
+        self.reply(message, 0, text, now, choices, question=referral.STEP)
+
+    async def association_answered(self, participant_id: int,
+                                   association_id: int | None) -> None:
+        """Records the answer to that question: an association, or none."""
+        values = {"asked_association_at": None}
+        if association_id is not None:
+            values["association_id"] = association_id
+        await participants.set_referral(self.tx, participant_id, **values)
+
+    async def feedback_reply(self, message: Message, stored: SessionRecord, feedback_id: int,
+                             text: str, now: datetime, *, association_id: int | None) -> None:
+        """Stores what someone wrote after receiving feedback as their reply to it (added to
+        their earlier reply, if any), and thanks them the first time."""
+        await self.flush()  # their session may be new in this batch
+        first = await feedback.record_reply(self.tx, stored, feedback_id, text, now,
+                                            channel=message.channel,
+                                            association_id=association_id)
+        if first:
+            self.reply(message, 0, FEEDBACK_THANKS, now)
 
     def reply(self, message: Message, position: int, text: str, now: datetime,
               choices: tuple = (), kind: str = "reply", question: str | None = None) -> None:
