@@ -10,7 +10,7 @@ from bot import engine, referral
 from bot.channels.local import LOCAL_CHANNELS
 from bot.engine import Flow, Session
 from bot.recording import Recording
-from bot.routing import FLOOD_MESSAGES as FLOOD_MESSAGES  # the flood rule, imported from here
+from bot.routing import FLOOD_MESSAGES as FLOOD_MESSAGES  # the flood rule, also named here
 from bot.routing import FLOOD_REPLY_GAP as FLOOD_REPLY_GAP
 from bot.routing import (
     FLOOD_WINDOW,
