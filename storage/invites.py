@@ -96,6 +96,12 @@ async def invite_by_code(tx: AsyncSession, code: str) -> Invite | None:
                                                 Invite.revoked_at.is_(None)))
 
 
+async def invites_of(tx: AsyncSession, association_id: int) -> list[Invite]:
+    """Lists an association's invites, revoked ones included, oldest first."""
+    return list(await tx.scalars(select(Invite).where(Invite.association_id == association_id)
+                                 .order_by(Invite.created_at, Invite.code)))
+
+
 async def live_by_codes(tx: AsyncSession, codes: set[str]) -> dict[str, Invite]:
     """Returns the live invites among these codes, in one query, keyed by the code as given."""
     wanted = {code: _normalise(code) for code in codes}
@@ -105,12 +111,6 @@ async def live_by_codes(tx: AsyncSession, codes: set[str]) -> dict[str, Invite]:
     found = {invite.code: invite for invite in await tx.scalars(
         select(Invite).where(Invite.code.in_(set(wanted.values())), Invite.revoked_at.is_(None)))}
     return {code: found[key] for code, key in wanted.items() if key in found}
-
-
-async def invites_of(tx: AsyncSession, association_id: int) -> list[Invite]:
-    """Lists an association's invites, revoked ones included, oldest first."""
-    return list(await tx.scalars(select(Invite).where(Invite.association_id == association_id)
-                                 .order_by(Invite.created_at, Invite.code)))
 
 
 def _normalise(code: str) -> str:
