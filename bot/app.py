@@ -217,8 +217,10 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
     vault = Vault(settings.secret_key)
     inbox = Inbox(db, vault)
     replies_queued = asyncio.Event()
+    answers_stored = asyncio.Event()  # the processor wakes the classification with it
+    classification = Classification(db, flows, answers_stored, utcnow)
     processor = Processor(db, flows, settings.default_consultation, inbox.arrived,
-                          replies_queued)
+                          replies_queued, answers_stored, guess=classification.guess)
     telegram = sms = None
     if settings.telegram_bot_token:
         telegram = Telegram(settings.telegram_bot_token, settings.telegram_webhook_secret,
@@ -237,8 +239,6 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
         limits[sms.name] = RateLimiter(None, settings.sms_per_second)
     delivery = Delivery(db, vault, registry, replies_queued, limits=limits,
                         lease=timedelta(seconds=settings.outbox_lease_seconds))
-    classification = Classification(db, flows, processor.answers_stored, utcnow)
-    processor.guess = classification.guess
     return Relais(settings, db, vault, flows, inbox, processor, delivery,
                   Spool(settings.spool_dir), classification, telegram, sms)
 

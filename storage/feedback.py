@@ -169,8 +169,8 @@ async def latest_sent_to(tx: AsyncSession, participant_id: int, consultation_id:
         .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(1))
 
 
-async def record_reply(tx: AsyncSession, row: ConsultationSession, feedback_id: int, text: str,
-                       at: datetime, *, channel: str | None,
+async def record_reply(tx: AsyncSession, row: ConsultationSession | conversations.SessionRecord,
+                       feedback_id: int, text: str, at: datetime, *, channel: str | None,
                        association_id: int | None) -> bool:
     """Stores a participant's reply to a feedback as an answer of their session (a second
     reply to the same feedback is added to the first); tells whether it was the first."""

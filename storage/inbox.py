@@ -2,13 +2,17 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.inserts import insert_ignoring_duplicates
 from storage.tables import InboundMessage, Participant
 
 PENDING, PROCESSED, FAILED = "pending", "processed", "failed"
+_TABLE = InboundMessage.__table__
+# What a turn reads of a message: plain rows, no mapped objects.
+_TURN_COLUMNS = tuple(_TABLE.c[name] for name in ("id", "participant_id", "channel", "text",
+                                                  "payload", "received_at"))
 
 
 async def store_many(tx: AsyncSession, messages: list[dict]) -> list[int | None]:
@@ -31,14 +35,19 @@ async def store_many(tx: AsyncSession, messages: list[dict]) -> list[int | None]
             == index else None for index, m in enumerate(messages)]
 
 
-async def pending_participants(tx: AsyncSession, limit: int) -> list[int]:
-    """Lists participants with unprocessed messages, those waiting longest first."""
-    oldest = func.min(InboundMessage.id)
-    rows = await tx.execute(
-        select(InboundMessage.participant_id, oldest)
-        .where(InboundMessage.status == PENDING)
-        .group_by(InboundMessage.participant_id).order_by(oldest).limit(limit))
-    return [participant_id for participant_id, _ in rows]
+async def pending_participants(tx: AsyncSession, limit: int,
+                               messages: int | None = None) -> list[int]:
+    """Lists participants with unprocessed messages, those waiting longest first; with
+    `messages`, only the senders of that many oldest pending messages."""
+    pending = select(_TABLE.c.id, _TABLE.c.participant_id).where(_TABLE.c.status == PENDING)
+    if messages is not None:
+        # A batch takes the oldest messages anyway: reading those few beats grouping them all.
+        pending = pending.order_by(_TABLE.c.id).limit(messages)
+    pending = pending.subquery()
+    oldest = func.min(pending.c.id)
+    rows = await tx.execute(select(pending.c.participant_id).group_by(pending.c.participant_id)
+                            .order_by(oldest).limit(limit))
+    return list(rows.scalars())
 
 
 async def lock_participants(tx: AsyncSession, participant_ids: list[int]) -> list[int]:
@@ -50,25 +59,23 @@ async def lock_participants(tx: AsyncSession, participant_ids: list[int]) -> lis
     return list(await tx.scalars(statement))
 
 
-async def pending_of(tx: AsyncSession, participant_ids: list[int],
-                     limit: int) -> list[InboundMessage]:
-    """Returns the pending messages of some participants, oldest first."""
+async def pending_of(tx: AsyncSession, participant_ids: list[int], limit: int) -> list[Row]:
+    """Returns the pending messages of some participants, oldest first: id, participant_id,
+    channel, text, payload and received_at each."""
     if not participant_ids:
         return []
-    return list(await tx.scalars(
-        select(InboundMessage)
-        .where(InboundMessage.participant_id.in_(participant_ids),
-               InboundMessage.status == PENDING)
-        .order_by(InboundMessage.id).limit(limit)))
+    return list(await tx.execute(
+        select(*_TURN_COLUMNS)
+        .where(_TABLE.c.participant_id.in_(participant_ids), _TABLE.c.status == PENDING)
+        .order_by(_TABLE.c.id).limit(limit)))
 
 
-async def oldest_pending(tx: AsyncSession, participant_id: int) -> InboundMessage | None:
-    """Returns the participant's next message to process."""
-    return await tx.scalar(
-        select(InboundMessage)
-        .where(InboundMessage.participant_id == participant_id,
-               InboundMessage.status == PENDING)
-        .order_by(InboundMessage.id).limit(1))
+async def oldest_pending(tx: AsyncSession, participant_id: int) -> Row | None:
+    """Returns the participant's next message to process, with `pending_of`'s columns."""
+    return (await tx.execute(
+        select(*_TURN_COLUMNS)
+        .where(_TABLE.c.participant_id == participant_id, _TABLE.c.status == PENDING)
+        .order_by(_TABLE.c.id).limit(1))).first()
 
 
 async def mark_processed(tx: AsyncSession, inbound_ids: list[int], at: datetime,

@@ -119,6 +119,17 @@ async def invites_of(tx: AsyncSession, association_id: int) -> list[Invite]:
                                  .order_by(Invite.created_at, Invite.code)))
 
 
+async def live_by_codes(tx: AsyncSession, codes: set[str]) -> dict[str, Invite]:
+    """Returns the live invites among these codes, in one query, keyed by the code as given."""
+    wanted = {code: _normalise(code) for code in codes}
+    wanted = {code: key for code, key in wanted.items() if key and len(key) <= MAX_CODE_LENGTH}
+    if not wanted:
+        return {}
+    found = {invite.code: invite for invite in await tx.scalars(
+        select(Invite).where(Invite.code.in_(set(wanted.values())), Invite.revoked_at.is_(None)))}
+    return {code: found[key] for code, key in wanted.items() if key in found}
+
+
 def _normalise(code: str) -> str:
     return code.strip().upper()
 

@@ -47,6 +47,16 @@ def enqueue(tx: AsyncSession, *, participant_id: int, channel: str, text: str, a
                          created_at=at, feedback_id=feedback_id))
 
 
+async def enqueue_many(tx: AsyncSession, replies: list[dict]) -> None:
+    """Adds replies to deliver in one statement, each a dict of participant_id, channel, text,
+    choices, question_id, inbound_id, position, kind and created_at; commits with the
+    caller's transaction."""
+    if replies:
+        await tx.execute(OutboxMessage.__table__.insert(), [
+            dict(reply, status=PENDING, attempts=0, not_before=None, feedback_id=None)
+            for reply in replies])
+
+
 async def claim(tx: AsyncSession, channels: Iterable[str], now: datetime, lease: timedelta,
                 limit: int, worker_id: int | None = None) -> list[Claimed]:
     """Leases due messages of some channels to a worker, oldest first, taking over expired

@@ -51,3 +51,20 @@ async def set_stopped(tx: AsyncSession, participant_id: int, at: datetime | None
     """Records that a participant opted out (a time) or came back (None)."""
     await tx.execute(update(Participant).where(Participant.id == participant_id)
                      .values(stopped_at=at))
+
+
+async def referrals_of(tx: AsyncSession,
+                       participant_ids: list[int]) -> dict[int, tuple[int | None, bool]]:
+    """Returns, for each participant, the association that brought them and whether they are
+    being asked which one did."""
+    rows = await tx.execute(select(Participant.id, Participant.association_id,
+                                   Participant.asked_association_at)
+                            .where(Participant.id.in_(participant_ids)))
+    return {pid: (association_id, asked_at is not None) for pid, association_id, asked_at in rows}
+
+
+async def set_referral(tx: AsyncSession, participant_id: int, **values: object) -> None:
+    """Records how a participant came: some of invite_code, association_id and
+    asked_association_at (when they were asked which association sent them, or None)."""
+    await tx.execute(update(Participant.__table__)
+                     .where(Participant.__table__.c.id == participant_id).values(**values))

@@ -1,6 +1,6 @@
 """The state of one participant in one consultation, carried between turns."""
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -39,11 +39,22 @@ class Session:
 
     def evolve(self, **changes: object) -> "Session":
         """Returns a copy with some fields changed."""
-        return replace(self, **changes)
+        # A copy of the fields, not dataclasses.replace: that one calls __init__, which sets
+        # each field through object.__setattr__, and an engine turn evolves a session 4 or 5
+        # times.
+        unknown = changes.keys() - _FIELDS
+        if unknown:
+            raise TypeError(f"unknown session fields: {sorted(unknown)}")
+        copy = object.__new__(type(self))
+        vars(copy).update(vars(self), **changes)
+        return copy
 
     def to_dict(self) -> dict[str, object]:
         """Returns a JSON-ready form."""
-        data = asdict(self)
+        # By hand: dataclasses.asdict deep-copies every answer, and costs more than a turn.
+        # Nothing is shared that anyone mutates: sessions and their answers are never changed.
+        data = dict(self.__dict__)
+        data["answers"] = dict(self.answers)
         data["last_at"] = self.last_at.isoformat()
         return data
 
@@ -57,3 +68,6 @@ class Session:
         if values.get("stopped_from"):
             values["stopped_from"] = Status(values["stopped_from"])
         return cls(**values)
+
+
+_FIELDS = frozenset(f.name for f in fields(Session))

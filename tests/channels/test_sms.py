@@ -157,8 +157,9 @@ async def test_genuine_requests_get_the_empty_twiml_and_are_stored(web, app_rela
     text = await response.text()
     assert text == EMPTY_TWIML and is_empty_twiml(text)
     (stored,) = await rows(app_relais, InboundMessage)
-    assert (stored.channel, stored.provider_id, stored.text) == ("sms", "SM" + "a1" * 16,
-                                                                "Bonjour")
+    assert (stored.channel, stored.provider_id) == ("sms", "SM" + "a1" * 16)
+    # Its words stay until the processor, running meanwhile, has applied its turn.
+    assert stored.text == "Bonjour" or (stored.status, stored.text) == ("processed", "")
     assert urlsplit(str(web.make_url(SMS_PATH))).hostname == "127.0.0.1"
     await settle(app_relais)  # stopping Relais mid-transaction can leave SQLite locked
 
