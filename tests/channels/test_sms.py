@@ -4,7 +4,7 @@ import asyncio
 import itertools
 import json
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -20,7 +20,6 @@ from bot.channels.base import IncomingMessage, OutgoingMessage
 from bot.channels.twilio_sms import EMPTY_TWIML, TwilioSms
 from bot.engine import wording
 from bot.engine.text import fold_words
-from bot.processor import FLOOD_MESSAGES, FLOOD_REPLY_GAP
 from storage import invites
 from storage.tables import (
     Answer,
@@ -818,22 +817,37 @@ async def test_neither_database_nor_spool_gets_503(web, app_relais, provider_set
 
 # -- flood
 
+class StillClock:
+    """The processor's time, standing still unless the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 async def test_a_flood_is_stored_but_answered_sparingly(web, app_relais, fake_twilio):
-    count = 30
-    started = asyncio.get_running_loop().time()
-    for n in range(count):
+    clock = app_relais.processor.clock = StillClock()
+    for n in range(30):
         response = await post_sms(web, sms(f"message numéro {n + 1}"))
         assert response.status == 200
-    await settle(app_relais, seconds=10)
-    assert asyncio.get_running_loop().time() - started < 60
-    inbound = await rows(app_relais, InboundMessage)
-    assert len(inbound) == count
-    replies = await outbox_of(app_relais)
-    answered = {}
-    for reply in replies:
-        answered.setdefault(reply.inbound_id, reply.created_at)
-    order = sorted(m.id for m in inbound)
-    late = sorted(at for inbound_id, at in answered.items()
-                  if order.index(inbound_id) >= FLOOD_MESSAGES)
-    assert all(b - a >= FLOOD_REPLY_GAP for a, b in itertools.pairwise(late))
-    assert len(fake_twilio.sent_bodies(CITIZEN)) < count
+    await settle(app_relais, seconds=30)
+    inbound = sorted(await rows(app_relais, InboundMessage), key=lambda m: m.id)
+    assert len(inbound) == 30 and {m.status for m in inbound} == {"processed"}
+    # 20 a minute are answered; past them, nothing within 5 s of the last reply.
+    answered = {reply.inbound_id for reply in await outbox_of(app_relais)}
+    assert answered == {m.id for m in inbound[:20]}
+    sent = len(fake_twilio.sent_bodies(CITIZEN))
+    assert sent == len(await outbox_of(app_relais))
+
+    async def one_more(seconds_later: float) -> bool:
+        clock.now += timedelta(seconds=seconds_later)
+        before = {reply.inbound_id for reply in await outbox_of(app_relais)}
+        assert (await post_sms(web, sms("encore un"))).status == 200
+        await settle(app_relais)
+        return {reply.inbound_id for reply in await outbox_of(app_relais)} != before
+
+    assert not await one_more(4.9)  # 4.9 s after the last reply: still held back
+    assert await one_more(0.1)  # 5 s after: answered
+    assert len(fake_twilio.sent_bodies(CITIZEN)) > sent
