@@ -41,6 +41,10 @@ UPDATES = [
     ("start_bare", 200, True, "Région Hauts-de-France"),  # no association known: straight in
     ("edited_message", 200, False, None),
     ("channel_post", 200, False, None),
+    ("group_message", 200, False, None),
+    ("supergroup_message", 200, False, None),
+    ("group_callback_query", 200, False, None),
+    ("my_chat_member_group", 200, False, None),  # the bot removed from a group: no one stops
     ("my_chat_member_member", 200, False, None),
     ("my_chat_member_kicked", 200, True, None),
 ]
@@ -52,13 +56,31 @@ async def test_each_kind_of_update(web, app_relais, fake_telegram, name, status,
     update = telegram_update(name)
     response = await post_update(web, update)
     assert response.status == status
+    if not stored:  # acknowledged, so Telegram does not send it again, and said why
+        assert set(await response.json()) == {"ignored"}
     await settle(app_relais)
     assert len(await rows(app_relais, InboundMessage)) == int(stored)
+    assert len(await rows(app_relais, Participant)) == int(stored)
     texts = fake_telegram.sent_texts()
     if told is None:
         assert texts == []
     else:
         assert told in texts[0]
+
+
+@pytest.mark.parametrize("name", ["group_message", "supergroup_message", "channel_post"])
+async def test_groups_and_channels_are_ignored_even_from_a_known_participant(
+        web, app_relais, fake_telegram, name):
+    # Camille talks to the bot in private, then writes in a group the bot is in.
+    await post_update(web, telegram_update("text_message"))
+    await settle(app_relais)
+    before = (len(await rows(app_relais, InboundMessage)), len(fake_telegram.sent_texts()))
+    response = await post_update(web, telegram_update(name))
+    assert response.status == 200 and "ignored" in await response.json()
+    await settle(app_relais)
+    assert (len(await rows(app_relais, InboundMessage)), len(fake_telegram.sent_texts())) == \
+        before
+    assert fake_telegram.calls_to("getFile") == []
 
 
 @pytest.mark.parametrize("media", ["sticker", "photo", "voice", "document", "location",
