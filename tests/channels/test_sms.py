@@ -1,9 +1,11 @@
 """The SMS channel end to end: signed Twilio forms in, what the citizen's phone receives out."""
 
 import asyncio
+import bisect
 import itertools
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -14,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from yarl import URL
 
 from bot import delivery, gsm7
-from bot.app import create_web_app
+from bot.app import build, create_web_app
 from bot.channels import twilio_sms
 from bot.channels.base import IncomingMessage, OutgoingMessage
 from bot.channels.twilio_sms import EMPTY_TWIML, TwilioSms
@@ -851,3 +853,36 @@ async def test_a_flood_is_stored_but_answered_sparingly(web, app_relais, fake_tw
     assert not await one_more(4.9)  # 4.9 s after the last reply: still held back
     assert await one_more(0.1)  # 5 s after: answered
     assert len(fake_twilio.sent_bodies(CITIZEN)) > sent
+
+
+# -- rate
+
+@pytest.fixture
+async def slow_sms(aiohttp_client, provider_settings, db):
+    """Relais sending at most 4 SMS a second (RELAIS_SMS_PER_SECOND=4)."""
+    system = build(replace(provider_settings, sms_per_second=4.0))
+    await system.prepare()
+    yield system, await aiohttp_client(create_web_app(system))
+    await system.stop()
+
+
+def most_within_a_second(times: list[float]) -> int:
+    """Returns the largest number of times inside any window [t, t + 1 s)."""
+    times = sorted(times)
+    return max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
+
+
+async def test_sms_go_out_no_faster_than_relais_sms_per_second(slow_sms, fake_twilio):
+    system, client = slow_sms
+    senders = [f"+3363998{n:04d}" for n in range(6)]
+    for sender in senders:  # each newcomer gets the notice and the consent question
+        assert (await post_sms(client, sms("Bonjour", sender=sender))).status == 200
+    calls = await fake_twilio.wait_for_calls(12, within=30)
+    times = [call.time for call in calls]
+    # 4 a second: 12 SMS take at least 11 spacings of 0.25 s. The margins (one SMS more in a
+    # second, a fifth of the span less) absorb network jitter; without the limit all 12 go
+    # out within a fraction of a second.
+    assert most_within_a_second(times) <= 5, sorted(t - min(times) for t in times)
+    assert max(times) - min(times) >= 0.8 * 11 / 4
+    await settle(system)
+    assert {call.params["To"] for call in calls} == set(senders)
