@@ -214,7 +214,8 @@ async def test_a_bare_start_asks_which_association_sent_the_person(web, app_rela
                                                                   fake_telegram):
     async with app_relais.db.transaction() as tx:
         await invites.add_association(tx, "Secours Populaire Somme", "80", app_relais.clock())
-        await invites.add_association(tx, "Unis-Cité Lille", "59", app_relais.clock())
+        unis_cite = await invites.add_association(tx, "Unis-Cité Lille", "59",
+                                                  app_relais.clock())
     await post_update(web, in_chat("start_bare"))
     await settle(app_relais)
     question = fake_telegram.sent_texts()[-1]
@@ -224,7 +225,7 @@ async def test_a_bare_start_asks_which_association_sent_the_person(web, app_rela
     await post_update(web, answer)
     await settle(app_relais)
     participant = (await rows(app_relais, Participant))[0]
-    assert participant.association_id is not None
+    assert participant.association_id == unis_cite.id  # the second listed, as chosen
     assert "Région Hauts-de-France" in fake_telegram.sent_texts()[-2]
 
 
