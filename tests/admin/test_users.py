@@ -17,6 +17,7 @@ from bot.app import create_web_app
 from storage import audit, invites, users
 from storage.tables import AdminSession
 from tests.admin.conftest import NOW, PASSWORD, add_user, csrf_of, form_token, sign_in
+from tests.checkout import CHECKOUT
 
 EMAIL = "elue@region.example.fr"
 SAFE_ENV = {
@@ -35,7 +36,8 @@ def relais(database_url: str, cwd, *args: str, stdin: str = ""):
     """Runs `python -m bot ARGS` on the test database, the password on standard input."""
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
                           capture_output=True, cwd=cwd, timeout=120, check=False,
-                          env={**os.environ, **SAFE_ENV, "RELAIS_DATABASE_URL": database_url})
+                          env={**os.environ, **SAFE_ENV, **CHECKOUT,
+                               "RELAIS_DATABASE_URL": database_url})
 
 
 async def actions(db) -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import build
 from bot.channels.base import DeliveryError
@@ -126,8 +126,20 @@ async def test_addresses_are_only_in_the_identity_table_and_encrypted(wired):
 
 async def test_stop_cancels_everything_and_nothing_more_is_sent(wired):
     relais, channel = wired
-    await say(relais, "Bonjour", "oui", "STOP")
-    assert "START" in channel.texts("alice")[-1]
+    await say(relais, "Bonjour")
+    # "oui" is processed but its replies not yet delivered when STOP comes in.
+    await relais.inbox.receive(incoming("oui"))
+    await relais.processor.run_once()
+    waiting = await rows(relais.db, OutboxMessage, OutboxMessage.status == "pending")
+    assert waiting
+    await relais.inbox.receive(incoming("STOP"))
+    await relais.processor.run_once()
+    for reply in waiting:  # cancelled with the STOP itself, before any sender runs
+        (again,) = await rows(relais.db, OutboxMessage, OutboxMessage.id == reply.id)
+        assert (again.status, again.error) == ("cancelled", "participant stopped")
+    await relais.delivery.run_once()
+    texts = channel.texts("alice")
+    assert len(texts) == 3 and "START" in texts[-1]  # notice, consent, then only the STOP
     sent = len(channel.sent)
     await say(relais, "Ce que je pense du TER", "80000")
     assert len(channel.sent) == sent
@@ -224,12 +236,17 @@ async def test_an_expired_lease_is_taken_over_after_a_crash(wired):
 
 
 async def test_each_participant_takes_one_consultation_at_a_time(wired):
-    relais, _channel = wired
+    relais, channel = wired
     await say(relais, "Bonjour", "oui", "59000", consultation="mobilite")
+    asked = channel.texts("alice")[-1]
     await say(relais, "Bonjour", consultation="jeunesse")  # mid-way: mobilite goes on
-    async with relais.db.read() as tx:
-        count = await tx.scalar(select(func.count()).select_from(ConsultationSession))
-    assert count == 1
+    (session,) = await rows(relais.db, ConsultationSession)
+    assert (session.consultation_id, session.status) == ("mobilite", "active")
+    assert session.state["question"] == "age"  # still where the person was
+    assert channel.texts("alice")[-1].endswith(asked)  # asked again, no jeunesse welcome
+    assert not any("Jeunesse" in text for text in channel.texts("alice"))
+    answers = await rows(relais.db, Answer)
+    assert [(a.consultation_id, a.question_id) for a in answers] == [("mobilite", "territoire")]
 
 
 async def test_bot_initiated_messages_wait_for_allowed_hours_but_replies_do_not(wired):

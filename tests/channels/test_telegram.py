@@ -10,6 +10,7 @@ import pytest
 from storage import invites
 from storage.tables import Answer, InboundMessage, Participant
 from tests.channels.conftest import post_update, rows, settle
+from tests.checkout import CHECKOUT
 from tests.fakes.fixtures import telegram_update
 
 CHAT = 5123456789  # the private chat of the captured fixtures
@@ -281,7 +282,8 @@ async def test_set_webhook_registers_the_public_url_with_the_secret(fake_telegra
     from tests.channels.conftest import PUBLIC_URL, WEBHOOK_SECRET
     from tests.fakes import telegram_api
 
-    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_PUBLIC_URL": PUBLIC_URL,
+    env = {**os.environ, **CHECKOUT, "RELAIS_SECRET_KEY": "k" * 40,
+           "RELAIS_PUBLIC_URL": PUBLIC_URL,
            "TELEGRAM_BOT_TOKEN": telegram_api.DEFAULT_TOKEN,
            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
            "TELEGRAM_API_BASE_URL": fake_telegram.base_url,

@@ -15,6 +15,7 @@ from bot.themes import codebook_rows
 from nlp import metrics
 from nlp.data import DataError, held_out, read_jsonl
 from nlp.model import META, ModelError, load, train
+from tests.checkout import CHECKOUT
 
 GRANDDEBAT = Path(__file__).parents[3] / "shared" / "data" / "granddebat" / "train.jsonl"
 FLOWS = load_flows()
@@ -116,7 +117,7 @@ def test_train_and_evaluate_commands(tmp_path):
     data = tmp_path / "jeunesse.jsonl"
     data.write_text("".join(json.dumps({"text": t, "label": m, "extra": 1}) + "\n"
                             for t, m in rows), encoding="utf-8")
-    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40}
+    env = {**os.environ, **CHECKOUT, "RELAIS_SECRET_KEY": "k" * 40}
     done = subprocess.run([sys.executable, "-m", "bot", "nlp", "train", "--data", str(data),
                            "--model", str(tmp_path / "model")], capture_output=True, text=True,
                           env=env, cwd=tmp_path, check=False, timeout=120)
@@ -148,7 +149,8 @@ def test_train_missing_trains_only_consultations_without_an_active_model(tmp_pat
     flows = tmp_path / "flows"
     flows.mkdir()
     shutil.copy(FLOWS_DIR / "jeunesse.yaml", flows / "jeunesse.yaml")
-    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_FLOWS_DIR": str(flows),
+    env = {**os.environ, **CHECKOUT, "RELAIS_SECRET_KEY": "k" * 40,
+           "RELAIS_FLOWS_DIR": str(flows),
            "RELAIS_DEFAULT_CONSULTATION": "jeunesse",
            "RELAIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}"}
     command = [sys.executable, "-m", "bot", "nlp", "train", "--missing"]
