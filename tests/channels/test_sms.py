@@ -125,7 +125,7 @@ async def test_forged_requests_get_403_and_touch_nothing(web, app_relais, fake_t
     response = await post_form(web, params, sig, headers)
     assert response.status == 403
     assert "error" in await response.json()
-    await asyncio.sleep(0.1)  # anything wrongly stored would be processed by now
+    await settle(app_relais)  # anything wrongly stored would be processed by now
     assert await table_counts(app_relais) == before
     assert before["participants"] == before["inbound_messages"] == 0
     assert fake_twilio.calls == []
@@ -572,7 +572,9 @@ async def test_an_invalid_number_fails_for_good(web, app_relais, fake_twilio):
     welcome, consent = await outbox_of(app_relais)
     assert (welcome.status, welcome.attempts) == ("failed", 1) and "21211" in welcome.error
     assert consent.status == "sent"  # one bad send does not stop the conversation
-    await asyncio.sleep(0.3)
+    # Both ended for good: nothing is left to retry, so nothing more will be sent.
+    assert [(m.status, m.not_before) for m in await outbox_of(app_relais)] == [
+        ("failed", None), ("sent", None)]
     assert len(fake_twilio.message_calls()) == 2
     assert (await the_participant(app_relais)).stopped_at is None
 
@@ -680,8 +682,10 @@ async def test_an_undelivered_status_keeps_its_error_code(web, app_relais, fake_
     first = (await outbox_of(app_relais))[0]
     assert (first.delivery_status, first.delivery_error) == ("undelivered", "30003")
     assert (await the_participant(app_relais)).stopped_at is None
-    await asyncio.sleep(0.2)
-    assert len(fake_twilio.message_calls()) == 2  # no automatic resend
+    await settle(app_relais)
+    # No automatic resend: nothing is put back in the outbox for it.
+    assert [m.status for m in await outbox_of(app_relais)] == ["sent", "sent"]
+    assert len(fake_twilio.message_calls()) == 2
 
 
 async def test_a_21610_status_stops_the_participant(web, app_relais, fake_twilio, first_reply):

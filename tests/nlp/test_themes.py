@@ -51,10 +51,12 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize("text", BAD_INPUT.values(), ids=BAD_INPUT.keys())
-def test_bad_input_is_classified_without_error_in_well_under_a_second(mobilite_model, text):
-    began = time.perf_counter()
+def test_bad_input_is_classified_without_error_nor_runaway(mobilite_model, text):
+    began = time.process_time()
     (label,) = mobilite_model.classify([text])
-    assert time.perf_counter() - began < 0.5
+    # This process's own CPU time, whatever else the machine runs: catches a runaway, not a
+    # slow machine (speed targets live in benchmarks/).
+    assert time.process_time() - began < 10
     assert label.theme in mobilite_model.labels and 0.0 <= label.score <= 1.0
 
 
