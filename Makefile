@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint bench bench-admin clean
+.PHONY: install run test lint bench bench-admin mutation clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -36,5 +36,14 @@ bench: install
 bench-admin: install
 	$(BIN)/python benchmarks/admin.py $(BENCH_ARGS)
 
+# Mutation testing of the modules that hold the README's promises (see tests/README.md); one
+# worker, an hour or more on two cores; not part of CI. Prints each module's score and survivors.
+MUTMUT_VERSION ?= 3.8.1
+mutation: install
+	@$(BIN)/python -c 'import mutmut' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet 'mutmut==$(MUTMUT_VERSION)'
+	$(BIN)/mutmut run --max-children 1 > mutants.log 2>&1 || { tail -20 mutants.log; exit 1; }
+	$(BIN)/python tests/mutation_score.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants mutants.log
