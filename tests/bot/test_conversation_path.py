@@ -181,6 +181,38 @@ async def test_a_message_that_keeps_failing_is_set_aside_and_others_go_on(wired,
     assert statuses == {"boum": ("failed", 3), "Bonjour": ("processed", 0)}
 
 
+async def test_a_batch_redone_one_by_one_records_each_turn_in_full(wired, monkeypatch):
+    relais, _channel = wired
+    from datetime import UTC, datetime
+
+    from bot import engine
+
+    real_advance = engine.advance
+
+    def fragile(flow, session, inbound):
+        if inbound.text == "boum":
+            raise RuntimeError("poison")
+        return real_advance(flow, session, inbound)
+
+    monkeypatch.setattr(engine, "advance", fragile)
+    at = datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
+    relais.processor.clock = lambda: at
+    await relais.inbox.receive(incoming("boum", address="carol", channel="telegram"))
+    await relais.inbox.receive(incoming("Bonjour", address="dave", channel="telegram"))
+    # The batch fails, then one by one: the poison is tried three times and set aside.
+    assert await relais.processor.run_once() == 4
+    carol, dave = sorted(await rows(relais.db, InboundMessage), key=lambda m: m.id)
+    assert (carol.status, carol.attempts, carol.processed_at) == ("failed", 3, None)
+    assert "poison" in carol.error
+    # The good message went through alone, as fully as in a batch: stamped, its words not
+    # kept (the answers hold the one copy), its replies queued.
+    assert (dave.status, dave.attempts, dave.error) == ("processed", 0, None)
+    assert dave.processed_at == at and dave.text == ""
+    replies = await rows(relais.db, OutboxMessage, OutboxMessage.inbound_id == dave.id)
+    assert sorted(r.position for r in replies) == [0, 1]
+    assert await relais.processor.process_next(dave.participant_id) is False  # nothing left
+
+
 class FlakyChannel(RecordingChannel):
     """Fails the way a provider does, as scripted."""
 
