@@ -28,7 +28,8 @@ MODULES: dict[str, tuple[list[str], str]] = {
     "admin/small_counts.py": (["tests/admin/test_associations.py"], "mask or boundary"),
     "bot/engine/keywords.py": (["tests/engine/test_engine.py"], ""),
     "bot/processor.py": (["tests/bot/test_flood.py", "tests/bot/test_referral.py",
-                          "tests/bot/test_conversation_path.py"], ""),
+                          "tests/bot/test_conversation_path.py", "tests/bot/test_web.py",
+                          "tests/admin/test_feedback.py"], ""),
     "bot/delivery.py": (["tests/bot/test_conversation_path.py", "tests/channels/test_sms.py",
                          "tests/channels/test_telegram.py"],
                         "conversation or unsubscribed or invalid_number or transient or hung "

@@ -323,3 +323,30 @@ async def test_stop_as_a_first_message_can_be_undone_with_start(wired):
     await say(relais, "START", address="zoe")
     assert (await rows(relais.db, Participant))[0].stopped_at is None
     assert "Région Hauts-de-France" in channel.texts("zoe")[1]
+
+
+async def test_my_data_quotes_each_answer_in_full_lines(wired):
+    relais, channel = wired
+    await say(relais, "Bonjour", "MES DONNEES")
+    assert channel.texts("alice")[-2] == (
+        "Nous ne gardons aucune réponse de vous. Votre numéro ou compte est conservé chiffré, "
+        "seulement pour vous répondre.")
+    long_answer = "Le TER " + "x" * 100
+    await say(relais, *MOBILITE[1:7], long_answer, "MES DONNEES")
+    summary = channel.texts("alice")[-2]  # then the question is asked again
+    lines = summary.split("\n")
+    assert lines[0] == "Voici vos réponses enregistrées :"
+    assert lines[-1] == "Envoyez SUPPRIMER pour tout effacer."
+    assert "- Mobilités du quotidien, territoire : 59000" in lines
+    quoted = next(line for line in lines if "Le TER" in line)
+    assert quoted.endswith(" : " + long_answer[:80])  # 80 characters of an answer at most
+
+
+async def test_the_feedback_wish_is_kept_on_the_session(wired):
+    relais, _channel = wired
+    await say(relais, *MOBILITE, consultation="mobilite")
+    (session,) = await rows(relais.db, ConsultationSession)
+    assert session.feedback_opt_in is True
+    await say(relais, *MOBILITE[:-1], "non", consultation="mobilite", address="bob")
+    second = [s for s in await rows(relais.db, ConsultationSession) if s.id != session.id]
+    assert [s.feedback_opt_in for s in second] == [False]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot import referral
 from bot.app import build
 from storage import invites
-from storage.tables import Participant
+from storage.tables import OutboxMessage, Participant
 from tests.bot.conversation import T0, RecordingChannel, incoming
 
 NAMES = ["Les Amis du Rail", "Les Amis du Vélo", "Secours Populaire Nord",
@@ -127,3 +127,32 @@ async def test_the_association_named_after_a_bare_start_is_the_one_recorded(code
     participant = await brought_by(relais, "2", "telegram")
     assert participant.association_id == ids["K7M2QZ"]
     assert participant.invite_code is None
+
+
+async def test_the_association_question_is_one_reply_with_its_numbered_choices(coded):
+    relais, _ids = coded
+    await relais.inbox.receive(incoming("/start", address="newcomer", channel="telegram",
+                                        start=True))
+    await relais.processor.run_once()
+    async with relais.db.read() as tx:
+        (reply,) = list(await tx.scalars(select(OutboxMessage)))
+    assert (reply.position, reply.question_id) == (0, referral.STEP)
+    assert reply.text.startswith("Bonjour ! Quelle association vous a parlé de Relais ?")
+    assert [tuple(choice) for choice in reply.choices] == [
+        ("1", "Les Amis du Rail"), ("2", "Les Amis du Vélo"), ("3", "Unis-Cité Lille"),
+        ("0", referral.NONE_LABEL)]
+
+
+async def test_without_any_association_a_bare_start_goes_straight_in(settings, db):
+    relais = build(settings, channels=[RecordingChannel("web")])
+    await relais.prepare()
+    try:
+        await relais.inbox.receive(incoming("/start", address="newcomer", channel="telegram",
+                                            start=True))
+        await relais.processor.run_once()
+        async with relais.db.read() as tx:
+            replies = list(await tx.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        assert replies[0].text.startswith("Bonjour ! La Région Hauts-de-France veut connaitre")
+        assert referral.STEP not in {r.question_id for r in replies}
+    finally:
+        await relais.stop()
