@@ -231,6 +231,7 @@ class FlakyChannel(RecordingChannel):
     (DeliveryError("too many requests", retry_after=30), "pending", False),
     (DeliveryError("invalid number", permanent=True), "failed", False),
     (DeliveryError("blocked by user", permanent=True, recipient_stopped=True), "failed", True),
+    (RuntimeError("a bug in the provider's client"), "pending", False),  # retried, but logged
 ])
 async def test_delivery_failures_are_retried_or_ended(settings, db, failure, status, stopped):
     relais = build(settings, channels=[FlakyChannel(failure)])
@@ -240,10 +241,11 @@ async def test_delivery_failures_are_retried_or_ended(settings, db, failure, sta
     await relais.delivery.run_once()
     first = (await rows(db, OutboxMessage, OutboxMessage.position == 0))[0]
     assert first.status == status and first.attempts == 1
+    assert str(failure) in first.error
     if status == "pending":
         assert first.not_before is not None
         waited = (first.not_before - relais.delivery.clock()).total_seconds()
-        assert waited >= (failure.retry_after or 1) - 0.5  # minus the time the test took
+        assert waited >= (getattr(failure, "retry_after", None) or 1) - 0.5  # minus the test's time
     participant = (await rows(db, Participant))[0]
     assert (participant.stopped_at is not None) is stopped
     await relais.stop()
@@ -350,3 +352,37 @@ async def test_the_feedback_wish_is_kept_on_the_session(wired):
     await say(relais, *MOBILITE[:-1], "non", consultation="mobilite", address="bob")
     second = [s for s in await rows(relais.db, ConsultationSession) if s.id != session.id]
     assert [s.feedback_opt_in for s in second] == [False]
+
+
+async def test_choices_go_out_with_the_question_they_answer(wired):
+    relais, channel = wired
+    await say(relais, "Bonjour")
+    address, consent = channel.sent[-1]
+    assert address == "alice"
+    assert consent.question == "_consentement"
+    assert consent.choices == (("oui", "Oui"), ("non", "Non"))
+
+
+async def test_a_reply_to_an_erased_address_fails_for_good_and_says_why(wired):
+    relais, channel = wired
+    from storage.tables import Identity
+
+    await relais.inbox.receive(incoming("Bonjour"))
+    await relais.processor.run_once()
+    async with relais.db.transaction() as tx:
+        await tx.execute(Identity.__table__.delete())
+    assert await relais.delivery.run_once() == 2
+    replies = await rows(relais.db, OutboxMessage)
+    assert [(r.status, r.error) for r in replies] == [("failed", "address erased")] * 2
+    assert channel.sent == []
+
+
+async def test_a_reply_on_a_channel_not_configured_waits_untouched(wired):
+    relais, channel = wired
+    # An SMS stored while Relais has no Twilio account: its replies wait for the channel.
+    await relais.inbox.receive(incoming("Bonjour", channel="sms", address="+33612345678"))
+    await relais.processor.run_once()
+    assert await relais.delivery.run_once() == 0
+    replies = await rows(relais.db, OutboxMessage)
+    assert [(r.status, r.attempts) for r in replies] == [("pending", 0)] * 2
+    assert channel.sent == []
