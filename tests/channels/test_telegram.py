@@ -51,6 +51,17 @@ UPDATES = [
 ]
 
 
+# What Relais answers Telegram for what it does not take (the update type of a channel post
+# is not read at all).
+GROUPS_AND_CHANNELS = {
+    "group_message": "groupe ou canal : non pris en charge",
+    "supergroup_message": "groupe ou canal : non pris en charge",
+    "group_callback_query": "groupe ou canal : non pris en charge",
+    "my_chat_member_group": "groupe ou canal : non pris en charge",
+    "channel_post": "type de mise à jour non pris en charge",
+}
+
+
 @pytest.mark.parametrize(("name", "status", "stored", "told"), UPDATES,
                          ids=[u[0] for u in UPDATES])
 async def test_each_kind_of_update(web, app_relais, fake_telegram, name, status, stored, told):
@@ -59,6 +70,8 @@ async def test_each_kind_of_update(web, app_relais, fake_telegram, name, status,
     assert response.status == status
     if not stored:  # acknowledged, so Telegram does not send it again, and said why
         assert set(await response.json()) == {"ignored"}
+        if name in GROUPS_AND_CHANNELS:
+            assert (await response.json())["ignored"] == GROUPS_AND_CHANNELS[name]
     await settle(app_relais)
     assert len(await rows(app_relais, InboundMessage)) == int(stored)
     assert len(await rows(app_relais, Participant)) == int(stored)
