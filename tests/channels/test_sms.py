@@ -890,3 +890,36 @@ async def test_sms_go_out_no_faster_than_relais_sms_per_second(slow_sms, fake_tw
     assert max(times) - min(times) >= 0.8 * 11 / 4
     await settle(system)
     assert {call.params["To"] for call in calls} == set(senders)
+
+
+# -- sender and numbers
+
+@pytest.mark.parametrize(("raw", "number"), [
+    ("+33639980012", "+33639980012"),
+    ("06 39 98 00 12", "+33639980012"),  # as a French phone shows it
+    ("0033639980012", "+33639980012"),
+    ("+32 470 12 34 56", "+32470123456"),
+    ("INFOSMS", None), ("", None),
+])
+def test_senders_are_normalised_to_e164_so_one_person_has_one_pseudonym(raw, number):
+    assert twilio_sms.normalise_number(raw) == number
+
+
+async def test_a_messaging_service_sends_in_its_own_name(fake_twilio):
+    channel = TwilioSms(twilio_api.ACCOUNT_SID, twilio_api.AUTH_TOKEN,
+                        "MG" + "0" * 32, PUBLIC_URL, fake_twilio.base_url)
+    await channel.start()
+    try:
+        await channel.send(CITIZEN, OutgoingMessage("Bonjour"))
+    finally:
+        await channel.close()
+    (call,) = fake_twilio.message_calls()
+    assert call.params["MessagingServiceSid"] == "MG" + "0" * 32 and "From" not in call.params
+
+
+async def test_a_form_without_a_body_is_an_empty_message(web, app_relais):
+    params = {k: v for k, v in sms("ignoré").items() if k != "Body"}
+    assert (await post_sms(web, params)).status == 200
+    (stored,) = await rows(app_relais, InboundMessage)
+    assert stored.text == ""
+    await settle(app_relais)
