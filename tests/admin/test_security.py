@@ -132,9 +132,11 @@ async def test_a_stale_cookie_does_not_stop_the_sign_in_page(web, db):
 
 @pytest.mark.parametrize(("steps", "signed_in"), [
     ([timedelta(minutes=29)], True),
+    ([timedelta(minutes=30)], True),  # 30 minutes idle: not yet more than 30
     ([timedelta(minutes=31)], False),
     ([timedelta(minutes=20)] * 3 + [timedelta(minutes=31)], False),
     ([timedelta(minutes=25)] * 28, True),  # active for 11 h 40
+    ([timedelta(minutes=25)] * 28 + [timedelta(minutes=20)], True),  # 12 h: not yet more
     ([timedelta(minutes=25)] * 28 + [timedelta(minutes=21)], False),  # 12 h 01: signed out
 ])
 async def test_sessions_end_after_30_idle_minutes_or_12_hours(web, db, clock, steps,
