@@ -577,3 +577,14 @@ async def test_static_files_are_served_without_reading_a_session(web, db):
     assert response.status == 200
     assert response.headers.get("Cache-Control") != "no-store"  # a stylesheet may be cached
     assert "relais_admin" not in response.cookies  # a stale cookie is left for pages to clear
+
+
+async def test_each_browser_gets_its_own_random_sign_in_token(web, aiohttp_client, relais):
+    other = await aiohttp_client(create_web_app(relais, work=False))
+    tokens = [csrf_of(await (await client.get("/admin/connexion")).text())
+              for client in (web, other)]
+    assert tokens[0] != tokens[1]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
+    # and the cookie holds the same token as the form of its browser
+    cookie = web.session.cookie_jar.filter_cookies(web.make_url("/admin/"))[auth.PRE_COOKIE]
+    assert cookie.value == tokens[0]
