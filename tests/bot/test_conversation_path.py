@@ -386,3 +386,18 @@ async def test_a_reply_on_a_channel_not_configured_waits_untouched(wired):
     replies = await rows(relais.db, OutboxMessage)
     assert [(r.status, r.attempts) for r in replies] == [("pending", 0)] * 2
     assert channel.sent == []
+
+
+async def test_a_batch_goes_through_in_one_transaction_and_forgets_the_words(wired, caplog):
+    relais, _channel = wired
+    import logging
+
+    for who in ("erin", "frank"):
+        await relais.inbox.receive(incoming("Bonjour", address=who, channel="telegram"))
+    with caplog.at_level(logging.WARNING, logger="bot.processor"):
+        assert await relais.processor.run_once() == 2
+    assert "un par un" not in caplog.text  # not redone one by one: the batch itself worked
+    stored = await rows(relais.db, InboundMessage)
+    assert [(m.status, m.text) for m in stored] == [("processed", "")] * 2
+    replies = await rows(relais.db, OutboxMessage)
+    assert len(replies) == 4

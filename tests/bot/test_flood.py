@@ -31,11 +31,11 @@ async def flood(settings, db):
     clock = Clock()
     relais.processor.clock = clock
 
-    async def send(seconds: float, address: str = "flooder") -> int:
+    async def send(seconds: float, address: str = "flooder", text: str = "AIDE") -> int:
         """Receives and processes one message at T0 + seconds; returns how many replies."""
         at = T0 + timedelta(seconds=seconds)
         clock.now = at
-        inbound_id = await relais.inbox.receive(incoming("AIDE", address=address, at=at))
+        inbound_id = await relais.inbox.receive(incoming(text, address=address, at=at))
         assert await relais.processor.run_once() == 1
         async with relais.db.read() as tx:
             return len(list(await tx.scalars(
@@ -83,3 +83,16 @@ async def test_a_flood_holds_back_only_the_flooder(flood):
         await flood(0)
     assert await flood(1) == 0
     assert await flood(1, address="someone-else") > 0
+
+
+
+async def test_stop_from_a_flooder_stops_even_when_its_confirmation_is_held_back(flood, db):
+    from storage.tables import Participant
+
+    for _ in range(21):
+        await flood(0)
+    # STOP 1 s after the last reply: its confirmation is held back, the opt-out is not.
+    assert await flood(1, text="STOP") == 0
+    async with db.read() as tx:
+        (participant,) = list(await tx.scalars(select(Participant)))
+    assert participant.stopped_at is not None
