@@ -4,7 +4,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin import auth, pages
+from admin import auth, pages, small_counts
 from admin.config import CONFIG, AdminConfig
 from admin.consultations import PARIS
 from admin.views import ROUTE_TABLES
@@ -21,6 +21,7 @@ def create_app(config: AdminConfig) -> web.Application:
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined)
     environment.filters.update(FILTERS)
+    environment.tests["masque"] = small_counts.masked  # {% if n is masque %}
     for table in ROUTE_TABLES:
         app.add_routes(table)
     app.router.add_static("/static", STATIC)

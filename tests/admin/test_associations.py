@@ -274,3 +274,56 @@ async def test_an_association_account_lands_on_its_page(web, db, association):
     response = await sign_in(web, "asso@example.fr")
     assert str(response.url).endswith(f"/admin/associations/{association.id}")
     assert "Créer l'invitation" in await response.text()
+
+
+def numbers(row: str) -> list[str]:
+    """Returns the number cells of a table row as read, spaces made plain."""
+    return [cell.replace("&nbsp;", " ").replace("\u00a0", " ").strip()
+            for cell in re.findall(r'<td class="nombre">(.*?)</td>', row)]
+
+
+def funnel_cells(body: str) -> dict[str, list[str]]:
+    """Returns the number cells of each consultation's funnel row, by consultation title."""
+    return {title: numbers(cells) for title, cells in
+            re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>(.*?)</tr>', body, re.S)}
+
+
+JEUNESSE = "Jeunesse : se former, travailler, s&#39;engager"
+
+
+@pytest.mark.parametrize("viewer", ["association", "official"])
+async def test_the_masking_boundary_is_five_people(as_role, db, association, viewer):
+    # Mobilité: 5 started, 5 completed, 0 stopped. Jeunesse: 4 started, 4 completed.
+    # Diagnostic: 5 started, 4 completed, 1 stopped.
+    for _ in range(5):
+        await add_person(db, association_id=association.id)
+    for _ in range(4):
+        await add_person(db, consultation="jeunesse", association_id=association.id)
+    for status in ["completed"] * 4 + ["stopped"]:
+        await add_person(db, consultation="diagnostic", status=status,
+                         association_id=association.id)
+    client = await as_role(viewer)
+    cells = funnel_cells(await text_of(client, f"/admin/associations/{association.id}"))
+    # started, completed, share completed, stopped, share stopped
+    assert cells["Mobilités du quotidien"] == ["5", "5", "100,0 %", "&lt; 5", "—"]
+    assert cells[JEUNESSE] == ["&lt; 5", "&lt; 5", "—", "&lt; 5", "—"]
+    diagnostic = [title for title in cells if "diagnostic" in title.lower()]
+    assert cells[diagnostic[0]] == ["5", "&lt; 5", "—", "&lt; 5", "—"]
+
+
+async def test_an_official_s_listing_masks_the_same_counts_and_the_overview_does_not(
+        as_role, db, association):
+    for _ in range(5):
+        await add_person(db, association_id=association.id)
+    for _ in range(4):
+        await add_person(db, consultation="jeunesse", association_id=association.id)
+    client = await as_role("official")
+    listing = await text_of(client, "/admin/associations")
+    rows = [numbers(row) for row in re.findall(r"<tr>(.*?)</tr>", listing, re.S)
+            if "Les Amis" in row]
+    assert ["5", "5", "100,0 %", "&lt; 5"] in rows  # mobilité
+    assert ["&lt; 5", "&lt; 5", "—", "&lt; 5"] in rows  # jeunesse: 4
+    # An official's own figures are not masked: 4 people came through the association.
+    overview = await text_of(client, "/admin/consultations/jeunesse")
+    start = overview.index('<th scope="row">Les Amis du Vélo</th>')
+    assert '"nombre">4<' in overview[start:overview.index("</tr>", start)]

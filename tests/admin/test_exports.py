@@ -158,6 +158,8 @@ async def test_the_indicators_export(as_role, db):
     by_key = {r[0]: r for r in rows[1:]}
     assert by_key["participants"][2] == "9"
     assert by_key["taux_completion"][2] == "1.000"
+    assert by_key["delai_retour"][3] == "heures"  # a duration is given in hours
+    assert by_key["participants_association"][1:4] == ["Sans association", "9", "nombre"]
     assert len(json.loads(await (await web.get(f"{BASE}/indicateurs.json")).text())) == \
         len(rows) - 1
 

@@ -232,7 +232,7 @@ async def test_a_reply_to_feedback_is_stored_as_an_answer(as_role, relais):
     async with relais.db.read() as tx:
         answer = await tx.scalar(select(Answer).where(Answer.participant_id == pid))
         replies = list(await tx.scalars(select(OutboxMessage.text).where(
-            OutboxMessage.kind == "reply").order_by(OutboxMessage.id)))
+            OutboxMessage.kind != "feedback").order_by(OutboxMessage.id)))
     assert answer.question_id == f"retour_{feedback_id}"
     assert answer.raw_text == ("Merci, et les bus du soir ?\n"
                                "Et le vélo aussi, rappelez-moi au 06 12 34 56 78.")

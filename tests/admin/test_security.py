@@ -135,9 +135,11 @@ async def test_a_stale_cookie_does_not_stop_the_sign_in_page(web, db):
 
 @pytest.mark.parametrize(("steps", "signed_in"), [
     ([timedelta(minutes=29)], True),
+    ([timedelta(minutes=30)], True),  # 30 minutes idle: not yet more than 30
     ([timedelta(minutes=31)], False),
     ([timedelta(minutes=20)] * 3 + [timedelta(minutes=31)], False),
     ([timedelta(minutes=25)] * 28, True),  # active for 11 h 40
+    ([timedelta(minutes=25)] * 28 + [timedelta(minutes=20)], True),  # 12 h: not yet more
     ([timedelta(minutes=25)] * 28 + [timedelta(minutes=21)], False),  # 12 h 01: signed out
 ])
 async def test_sessions_end_after_30_idle_minutes_or_12_hours(web, db, clock, steps,
@@ -535,15 +537,62 @@ async def as_only(web, db, role: str, association_id: int | None) -> str:
 OPEN = {("GET", "/connexion"), ("POST", "/connexion"), ("POST", "/deconnexion"),
         ("GET", "/verification"), ("POST", "/verification")}
 
+EVERYONE = {"official", "association", "admin"}
+OFFICIAL = {"official"}
+# Who may open each route, as the README's table of roles says: written here, not read from
+# the handlers, so that a handler opened to one role too many fails this test.
+ACCESS = {
+    ("GET", "/"): EVERYONE,
+    ("GET", "/mot-de-passe"): EVERYONE,
+    ("POST", "/mot-de-passe"): EVERYONE,
+    ("GET", "/double-authentification"): EVERYONE,
+    ("POST", "/double-authentification"): EVERYONE,
+    ("POST", "/double-authentification/desactivation"): EVERYONE,
+    # admin: accounts and the audit journal, no consultation data
+    ("GET", "/utilisateurs"): {"admin"},
+    ("POST", "/utilisateurs"): {"admin"},
+    ("POST", "/utilisateurs/{user}/desactiver"): {"admin"},
+    ("POST", "/utilisateurs/{user}/reactiver"): {"admin"},
+    ("GET", "/journal"): {"admin"},
+    # official: every consultation
+    ("GET", "/consultations/{consultation}"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/questions"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/questions/{question}"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/representativite"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/revue"): OFFICIAL,
+    ("POST", "/consultations/{consultation}/revue"): OFFICIAL,
+    ("POST", "/consultations/{consultation}/reponses/{answer}/epingler"): OFFICIAL,
+    ("POST", "/consultations/{consultation}/reponses/{answer}/ecarter"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/exports"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/exports/{what}.{format}"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/indicateurs"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/bilan"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/bilan.md"): OFFICIAL,
+    ("GET", "/consultations/{consultation}/retours"): OFFICIAL,
+    ("POST", "/consultations/{consultation}/retours"): OFFICIAL,
+    ("GET", "/associations"): OFFICIAL,
+    # association: its own page only (and officials every association's)
+    ("GET", "/associations/{association}"): {"official", "association"},
+    ("POST", "/associations/{association}/invitations"): {"official", "association"},
+    ("GET", "/invitations/{code}/affiche"): {"official", "association"},
+}
 
-async def test_every_route_requires_a_role(db):
+
+def test_every_route_of_the_router_has_its_row_in_the_access_table(db):
+    routes = {(method, resource.canonical) for method, resource, _ in admin_routes(db)
+              if resource.canonical != "/static"}
+    assert routes - OPEN - set(ACCESS) == set(), "new routes: give each a row in ACCESS"
+    assert set(ACCESS) - routes == set(), "rows of ACCESS for routes that are gone"
+    assert not OPEN & set(ACCESS)
+
+
+async def test_every_route_but_the_open_ones_requires_a_role(db):
     for method, resource, handler in admin_routes(db):
         canonical = resource.canonical
         if canonical == "/static" or (method, canonical) in OPEN:
-            assert not hasattr(handler, "roles")
+            assert not hasattr(handler, "roles"), canonical
             continue
         assert getattr(handler, "roles", None), f"{method} {canonical} has no @auth.requires"
-        assert set(handler.roles) <= {"official", "association", "admin"}, canonical
 
 
 async def test_strangers_are_sent_to_the_sign_in_page_everywhere(web, db, matrix):
@@ -567,11 +616,11 @@ async def test_each_role_is_refused_what_is_not_its_own(web, db, matrix, associa
     ours, theirs = matrix
     token = await as_only(web, db, role, association.id)
     checked = 0
-    for method, resource, handler in admin_routes(db):
-        if not hasattr(handler, "roles"):
-            continue
+    for method, resource, _handler in admin_routes(db):
+        if (method, resource.canonical) not in ACCESS:
+            continue  # open routes and static files: checked above
         path = fill(resource, ours)
-        if role not in handler.roles:
+        if role not in ACCESS[(method, resource.canonical)]:
             response = await web.request(method, path, data={"csrf": token},
                                          allow_redirects=False)
             assert response.status == 403, f"{role} {method} {path}: {response.status}"
@@ -601,3 +650,14 @@ async def test_static_files_are_served_without_reading_a_session(web, db):
     assert response.status == 200
     assert response.headers.get("Cache-Control") != "no-store"  # a stylesheet may be cached
     assert "relais_admin" not in response.cookies  # a stale cookie is left for pages to clear
+
+
+async def test_each_browser_gets_its_own_random_sign_in_token(web, aiohttp_client, relais):
+    other = await aiohttp_client(create_web_app(relais, work=False))
+    tokens = [csrf_of(await (await client.get("/admin/connexion")).text())
+              for client in (web, other)]
+    assert tokens[0] != tokens[1]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token in tokens)
+    # and the cookie holds the same token as the form of its browser
+    cookie = web.session.cookie_jar.filter_cookies(web.make_url("/admin/"))[auth.PRE_COOKIE]
+    assert cookie.value == tokens[0]

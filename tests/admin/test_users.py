@@ -1,5 +1,6 @@
 """Accounts: the `relais user` commands and the admin pages for accounts and the audit log."""
 
+import html
 import io
 import os
 import re
@@ -11,11 +12,13 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from admin import passwords
 from bot import cli
 from bot.app import create_web_app
 from storage import audit, invites, users
 from storage.tables import AdminSession
 from tests.admin.conftest import NOW, PASSWORD, add_user, csrf_of, form_token, sign_in
+from tests.checkout import CHECKOUT
 
 EMAIL = "elue@region.example.fr"
 SAFE_ENV = {
@@ -34,7 +37,8 @@ def relais(database_url: str, cwd, *args: str, stdin: str = ""):
     """Runs `python -m bot ARGS` on the test database, the password on standard input."""
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
                           capture_output=True, cwd=cwd, timeout=120, check=False,
-                          env={**os.environ, **SAFE_ENV, "RELAIS_DATABASE_URL": database_url})
+                          env={**os.environ, **SAFE_ENV, **CHECKOUT,
+                               "RELAIS_DATABASE_URL": database_url})
 
 
 async def actions(db) -> list[tuple[str, str]]:
@@ -192,20 +196,34 @@ async def test_an_admin_creates_an_account_whose_passphrase_is_shown_once(
         "role": "association", "association": str(association.id)})
     assert response.status == 200
     body = await response.text()
-    password = re.search(r"<code>([a-z-]+)</code>", body).group(1)
-    assert len(password) >= 16
+    shown = re.findall(r'<p class="mot-de-passe"><code>([^<]*)</code></p>', body)
+    assert len(shown) == 1
+    password = html.unescape(shown[0])
+    assert re.fullmatch(r"([a-z]{4}-){5}[a-z]{4}", password)  # six words of four letters
     assert "relais user password velo@asso.example.org" in body
     assert response.headers["Cache-Control"] == "no-store"
     listing = await (await web.get("/admin/utilisateurs")).text()
     assert "velo@asso.example.org" in listing and password not in listing
 
+    # The passphrase shown is the one stored: the newcomer signs in with it, and lands on
+    # their association's page.
     newcomer = await aiohttp_client(create_web_app(relais, work=False))
-    assert (await sign_in(newcomer, "velo@asso.example.org", password)).status < 500
+    page = await newcomer.get("/admin/connexion")
+    response = await newcomer.post("/admin/connexion", allow_redirects=False, data={
+        "email": "velo@asso.example.org", "password": password,
+        "csrf": csrf_of(await page.text())})
+    assert (response.status, response.headers["Location"]) == (303, "/admin/")
+    landing = await newcomer.get("/admin/")
+    assert landing.status == 200
+    assert str(landing.url).endswith(f"/admin/associations/{association.id}")
+    assert "Les Amis du Vélo" in await landing.text()
     async with db.read() as tx:
         account = await users.by_email(tx, "velo@asso.example.org")
         entries = await audit.entries(tx, "user.created")
     assert account.association_id == association.id
     assert account.password_hash.startswith("$argon2id$")
+    assert passwords.verify(account.password_hash, password)
+    assert not passwords.verify(account.password_hash, password + "x")
     assert [(e.actor, e.target, e.details["role"]) for e in entries] == [
         ("admin:admin@region.example.fr", str(account.id), "association")]
 

@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import build
 from bot.channels.base import DeliveryError
@@ -127,8 +127,20 @@ async def test_addresses_are_only_in_the_identity_table_and_encrypted(wired):
 
 async def test_stop_cancels_everything_and_nothing_more_is_sent(wired):
     relais, channel = wired
-    await say(relais, "Bonjour", "oui", "STOP")
-    assert "START" in channel.texts("alice")[-1]
+    await say(relais, "Bonjour")
+    # "oui" is processed but its replies not yet delivered when STOP comes in.
+    await relais.inbox.receive(incoming("oui"))
+    await relais.processor.run_once()
+    waiting = await rows(relais.db, OutboxMessage, OutboxMessage.status == "pending")
+    assert waiting
+    await relais.inbox.receive(incoming("STOP"))
+    await relais.processor.run_once()
+    for reply in waiting:  # cancelled with the STOP itself, before any sender runs
+        (again,) = await rows(relais.db, OutboxMessage, OutboxMessage.id == reply.id)
+        assert (again.status, again.error) == ("cancelled", "participant stopped")
+    await relais.delivery.run_once()
+    texts = channel.texts("alice")
+    assert len(texts) == 3 and "START" in texts[-1]  # notice, consent, then only the STOP
     sent = len(channel.sent)
     await say(relais, "Ce que je pense du TER", "80000")
     assert len(channel.sent) == sent
@@ -170,6 +182,38 @@ async def test_a_message_that_keeps_failing_is_set_aside_and_others_go_on(wired,
     assert statuses == {"boum": ("failed", 3), "Bonjour": ("processed", 0)}
 
 
+async def test_a_batch_redone_one_by_one_records_each_turn_in_full(wired, monkeypatch):
+    relais, _channel = wired
+    from datetime import UTC, datetime
+
+    from bot import engine
+
+    real_advance = engine.advance
+
+    def fragile(flow, session, inbound):
+        if inbound.text == "boum":
+            raise RuntimeError("poison")
+        return real_advance(flow, session, inbound)
+
+    monkeypatch.setattr(engine, "advance", fragile)
+    at = datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
+    relais.processor.clock = lambda: at
+    await relais.inbox.receive(incoming("boum", address="carol", channel="telegram"))
+    await relais.inbox.receive(incoming("Bonjour", address="dave", channel="telegram"))
+    # The batch fails, then one by one: the poison is tried three times and set aside.
+    assert await relais.processor.run_once() == 4
+    carol, dave = sorted(await rows(relais.db, InboundMessage), key=lambda m: m.id)
+    assert (carol.status, carol.attempts, carol.processed_at) == ("failed", 3, None)
+    assert "poison" in carol.error
+    # The good message went through alone, as fully as in a batch: stamped, its words not
+    # kept (the answers hold the one copy), its replies queued.
+    assert (dave.status, dave.attempts, dave.error) == ("processed", 0, None)
+    assert dave.processed_at == at and dave.text == ""
+    replies = await rows(relais.db, OutboxMessage, OutboxMessage.inbound_id == dave.id)
+    assert sorted(r.position for r in replies) == [0, 1]
+    assert await relais.processor.process_next(dave.participant_id) is False  # nothing left
+
+
 class FlakyChannel(RecordingChannel):
     """Fails the way a provider does, as scripted."""
 
@@ -188,6 +232,7 @@ class FlakyChannel(RecordingChannel):
     (DeliveryError("too many requests", retry_after=30), "pending", False),
     (DeliveryError("invalid number", permanent=True), "failed", False),
     (DeliveryError("blocked by user", permanent=True, recipient_stopped=True), "failed", True),
+    (RuntimeError("a bug in the provider's client"), "pending", False),  # retried, but logged
 ])
 async def test_delivery_failures_are_retried_or_ended(settings, db, failure, status, stopped):
     relais = build(settings, channels=[FlakyChannel(failure)])
@@ -197,10 +242,11 @@ async def test_delivery_failures_are_retried_or_ended(settings, db, failure, sta
     await relais.delivery.run_once()
     first = (await rows(db, OutboxMessage, OutboxMessage.position == 0))[0]
     assert first.status == status and first.attempts == 1
+    assert str(failure) in first.error
     if status == "pending":
         assert first.not_before is not None
         waited = (first.not_before - relais.delivery.clock()).total_seconds()
-        assert waited >= (failure.retry_after or 1) - 0.5  # minus the time the test took
+        assert waited >= (getattr(failure, "retry_after", None) or 1) - 0.5  # minus the test's time
     participant = (await rows(db, Participant))[0]
     assert (participant.stopped_at is not None) is stopped
     await relais.stop()
@@ -225,12 +271,17 @@ async def test_an_expired_lease_is_taken_over_after_a_crash(wired):
 
 
 async def test_each_participant_takes_one_consultation_at_a_time(wired):
-    relais, _channel = wired
+    relais, channel = wired
     await say(relais, "Bonjour", "oui", "59000", consultation="mobilite")
+    asked = channel.texts("alice")[-1]
     await say(relais, "Bonjour", consultation="jeunesse")  # mid-way: mobilite goes on
-    async with relais.db.read() as tx:
-        count = await tx.scalar(select(func.count()).select_from(ConsultationSession))
-    assert count == 1
+    (session,) = await rows(relais.db, ConsultationSession)
+    assert (session.consultation_id, session.status) == ("mobilite", "active")
+    assert session.state["question"] == "age"  # still where the person was
+    assert channel.texts("alice")[-1].endswith(asked)  # asked again, no jeunesse welcome
+    assert not any("Jeunesse" in text for text in channel.texts("alice"))
+    answers = await rows(relais.db, Answer)
+    assert [(a.consultation_id, a.question_id) for a in answers] == [("mobilite", "territoire")]
 
 
 async def test_bot_initiated_messages_wait_for_allowed_hours_but_replies_do_not(wired):
@@ -275,3 +326,79 @@ async def test_stop_as_a_first_message_can_be_undone_with_start(wired):
     await say(relais, "START", address="zoe")
     assert (await rows(relais.db, Participant))[0].stopped_at is None
     assert "Région Hauts-de-France" in channel.texts("zoe")[1]
+
+
+async def test_my_data_quotes_each_answer_in_full_lines(wired):
+    relais, channel = wired
+    await say(relais, "Bonjour", "MES DONNEES")
+    assert channel.texts("alice")[-2] == (
+        "Nous ne gardons aucune réponse de vous. Votre numéro ou compte est conservé chiffré, "
+        "seulement pour vous répondre.")
+    long_answer = "Le TER " + "x" * 100
+    await say(relais, *MOBILITE[1:7], long_answer, "MES DONNEES")
+    summary = channel.texts("alice")[-2]  # then the question is asked again
+    lines = summary.split("\n")
+    assert lines[0] == "Voici vos réponses enregistrées :"
+    assert lines[-1] == "Envoyez SUPPRIMER pour tout effacer."
+    assert "- Mobilités du quotidien, territoire : 59000" in lines
+    quoted = next(line for line in lines if "Le TER" in line)
+    assert quoted.endswith(" : " + long_answer[:80])  # 80 characters of an answer at most
+
+
+async def test_the_feedback_wish_is_kept_on_the_session(wired):
+    relais, _channel = wired
+    await say(relais, *MOBILITE, consultation="mobilite")
+    (session,) = await rows(relais.db, ConsultationSession)
+    assert session.feedback_opt_in is True
+    await say(relais, *MOBILITE[:-1], "non", consultation="mobilite", address="bob")
+    second = [s for s in await rows(relais.db, ConsultationSession) if s.id != session.id]
+    assert [s.feedback_opt_in for s in second] == [False]
+
+
+async def test_choices_go_out_with_the_question_they_answer(wired):
+    relais, channel = wired
+    await say(relais, "Bonjour")
+    address, consent = channel.sent[-1]
+    assert address == "alice"
+    assert consent.question == "_consentement"
+    assert consent.choices == (("oui", "Oui"), ("non", "Non"))
+
+
+async def test_a_reply_to_an_erased_address_fails_for_good_and_says_why(wired):
+    relais, channel = wired
+    from storage.tables import Identity
+
+    await relais.inbox.receive(incoming("Bonjour"))
+    await relais.processor.run_once()
+    async with relais.db.transaction() as tx:
+        await tx.execute(Identity.__table__.delete())
+    assert await relais.delivery.run_once() == 2
+    replies = await rows(relais.db, OutboxMessage)
+    assert [(r.status, r.error) for r in replies] == [("failed", "address erased")] * 2
+    assert channel.sent == []
+
+
+async def test_a_reply_on_a_channel_not_configured_waits_untouched(wired):
+    relais, channel = wired
+    # An SMS stored while Relais has no Twilio account: its replies wait for the channel.
+    await relais.inbox.receive(incoming("Bonjour", channel="sms", address="+33612345678"))
+    await relais.processor.run_once()
+    assert await relais.delivery.run_once() == 0
+    replies = await rows(relais.db, OutboxMessage)
+    assert [(r.status, r.attempts) for r in replies] == [("pending", 0)] * 2
+    assert channel.sent == []
+
+
+async def test_a_batch_goes_through_in_one_transaction_and_forgets_the_words(wired, caplog):
+    relais, _channel = wired
+    import logging
+
+    for who in ("erin", "frank"):
+        await relais.inbox.receive(incoming("Bonjour", address=who, channel="telegram"))
+    with caplog.at_level(logging.WARNING, logger="bot.processor"):
+        assert await relais.processor.run_once() == 2
+    assert "un par un" not in caplog.text  # not redone one by one: the batch itself worked
+    stored = await rows(relais.db, InboundMessage)
+    assert [(m.status, m.text) for m in stored] == [("processed", "")] * 2
+    replies = await rows(relais.db, OutboxMessage)
+    assert len(replies) == 4

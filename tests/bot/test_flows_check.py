@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from bot.consultations import check_file
+from tests.checkout import CHECKOUT
 
 VALID = {
     "id": "essai",
@@ -121,7 +122,7 @@ def test_invalid_yaml_gives_the_line(tmp_path):
 
 def relais(*args, env=None, cwd=None, stdin=None, timeout=60):
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd, input=stdin,
+                          env={**os.environ, **CHECKOUT, **(env or {})}, cwd=cwd, input=stdin,
                           timeout=timeout, check=False)
 
 
@@ -187,8 +188,11 @@ def test_chat_runs_a_whole_consultation_in_the_terminal(tmp_path):
     done = relais("chat", "--consultation", "mobilite", cwd=tmp_path, stdin="\n".join(lines),
                   env={"RELAIS_DATABASE_URL": f"sqlite:///{database}"})
     assert done.returncode == 0, done.stderr
-    assert "Relais > Bonjour" in done.stdout or "Relais >" in done.stdout
-    assert "Merci" in done.stdout.rsplit("Relais >", 1)[-1]
+    replies = done.stdout.split("Relais > ")[1:]
+    assert replies[0].startswith("Bonjour ! La Région Hauts-de-France veut connaitre")
+    assert "Acceptez-vous ? OUI ou NON" in replies[1]
+    assert replies[2].startswith("Quel est le code postal de votre commune ?")
+    assert "Merci" in replies[-1]
     import sqlite3
 
     with sqlite3.connect(database) as connection:

@@ -16,6 +16,7 @@ from bot import invites as cards
 from bot.processor import utcnow
 from storage import invites
 from storage.tables import AuditEntry, Invite
+from tests.checkout import CHECKOUT
 from tests.fakes import telegram_api as tg
 
 CODE = re.compile(r"[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}")
@@ -230,7 +231,7 @@ def relais(tmp_path, *args, env=None, timeout=60):
         "TWILIO_AUTH_TOKEN": "", "TWILIO_FROM": "", "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
     }
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          env={**os.environ, **safe, **(env or {})}, cwd=tmp_path,
+                          env={**os.environ, **safe, **CHECKOUT, **(env or {})}, cwd=tmp_path,
                           timeout=timeout, check=False)
 
 

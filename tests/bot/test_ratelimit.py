@@ -217,9 +217,9 @@ async def test_real_clock_smoke():
         await limiter.wait(address)
         sent.append((time.monotonic() - start, address))
 
-    await asyncio.gather(*(send(a) for a in ["a", "a", "a", "b", "c"]))
-    elapsed = time.monotonic() - start
+    async with asyncio.timeout(30):  # a deadline for a hang, not a speed limit
+        await asyncio.gather(*(send(a) for a in ["a", "a", "a", "b", "c"]))
     a = times_of(sent, "a")
     # Each send happens no earlier than its slot, and the k-th slot of "a" is k intervals in.
-    assert all(t >= k * 0.05 for k, t in enumerate(a))
-    assert 0.1 <= elapsed < 0.5
+    assert len(a) == 3 and all(t >= k * 0.05 for k, t in enumerate(a))
+    assert sorted(address for _, address in sent) == ["a", "a", "a", "b", "c"]

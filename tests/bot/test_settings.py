@@ -41,7 +41,24 @@ def test_the_contract_variables_are_read():
     assert settings.privacy_url == "https://relais.hautsdefrance.fr/confidentialite"
     assert settings.telegram_api_base_url == "http://127.0.0.1:9/bot"
     assert settings.twilio_from == "+33937001234" and settings.database_url.startswith("postgres")
-    assert not settings.simulator_enabled or settings.env != "production"
+    assert settings.telegram_bot_token == "1:abc" and settings.telegram_webhook_secret == "w" * 20
+    assert settings.twilio_account_sid == "AC1" and settings.twilio_auth_token == "t"
+    assert settings.twilio_api_base_url == "http://127.0.0.1:9"
+    assert settings.telegram_bot_username == "relais_bot"
+    assert settings.sms_per_second == 10.0  # the README's default
+
+
+@pytest.mark.parametrize(("name", "value", "attribute", "expected"), [
+    ("RELAIS_SMS_PER_SECOND", "4", "sms_per_second", 4.0),
+    ("RELAIS_SMS_PER_SECOND", "100", "sms_per_second", 100.0),
+    ("RELAIS_OUTBOX_LEASE_SECONDS", "3", "outbox_lease_seconds", 3.0),
+    ("RELAIS_SMS_PRICE_EUR", "0,05", "sms_price_eur", 0.05),
+    ("RELAIS_INTAKE", "journal", "intake", "journal"),
+    ("RELAIS_ADMIN_2FA", "required", "admin_second_factor", "required"),
+])
+def test_each_variable_sets_its_setting(name, value, attribute, expected):
+    assert getattr(Settings.from_env({"RELAIS_SECRET_KEY": SECRET, name: value}),
+                   attribute) == expected
 
 
 def test_the_simulator_is_off_in_production_unless_asked():
@@ -49,3 +66,9 @@ def test_the_simulator_is_off_in_production_unless_asked():
                   "RELAIS_DPO_CONTACT": "dpo@hautsdefrance.fr"}
     assert not Settings.from_env(production).simulator_enabled
     assert Settings.from_env({**production, "RELAIS_SIMULATOR": "1"}).simulator_enabled
+
+
+def test_the_simulator_is_on_in_development_unless_turned_off():
+    assert Settings.from_env({"RELAIS_SECRET_KEY": SECRET}).simulator_enabled
+    assert not Settings.from_env({"RELAIS_SECRET_KEY": SECRET,
+                                  "RELAIS_SIMULATOR": "0"}).simulator_enabled

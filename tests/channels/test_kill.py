@@ -110,11 +110,14 @@ async def test_nothing_acknowledged_is_lost_when_killed(fake_twilio, tmp_path, i
                 "SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()[0]
         return stored, pending, unsent
 
-    for _ in range(300):  # leases of killed senders run out after 3 s
-        stored, pending, unsent = counts()
-        if stored == MESSAGES and not pending and not unsent:
-            break
-        await asyncio.sleep(0.1)
+    # Polled until everything is stored, processed and sent (leases of killed senders run
+    # out after 3 s); the deadline only bounds a run that would never get there.
+    async with asyncio.timeout(120):
+        while True:
+            stored, pending, unsent = counts()
+            if stored == MESSAGES and not pending and not unsent:
+                break
+            await asyncio.sleep(0.1)
     await server.stop()
     with sqlite3.connect(database) as connection:
         stored = {sid for (sid,) in connection.execute(

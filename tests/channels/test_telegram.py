@@ -10,6 +10,7 @@ import pytest
 from storage import invites
 from storage.tables import Answer, InboundMessage, Participant
 from tests.channels.conftest import post_update, rows, settle
+from tests.checkout import CHECKOUT
 from tests.fakes.fixtures import telegram_update
 
 CHAT = 5123456789  # the private chat of the captured fixtures
@@ -41,9 +42,24 @@ UPDATES = [
     ("start_bare", 200, True, "Région Hauts-de-France"),  # no association known: straight in
     ("edited_message", 200, False, None),
     ("channel_post", 200, False, None),
+    ("group_message", 200, False, None),
+    ("supergroup_message", 200, False, None),
+    ("group_callback_query", 200, False, None),
+    ("my_chat_member_group", 200, False, None),  # the bot removed from a group: no one stops
     ("my_chat_member_member", 200, False, None),
     ("my_chat_member_kicked", 200, True, None),
 ]
+
+
+# What Relais answers Telegram for what it does not take (the update type of a channel post
+# is not read at all).
+GROUPS_AND_CHANNELS = {
+    "group_message": "groupe ou canal : non pris en charge",
+    "supergroup_message": "groupe ou canal : non pris en charge",
+    "group_callback_query": "groupe ou canal : non pris en charge",
+    "my_chat_member_group": "groupe ou canal : non pris en charge",
+    "channel_post": "type de mise à jour non pris en charge",
+}
 
 
 @pytest.mark.parametrize(("name", "status", "stored", "told"), UPDATES,
@@ -52,13 +68,33 @@ async def test_each_kind_of_update(web, app_relais, fake_telegram, name, status,
     update = telegram_update(name)
     response = await post_update(web, update)
     assert response.status == status
+    if not stored:  # acknowledged, so Telegram does not send it again, and said why
+        assert set(await response.json()) == {"ignored"}
+        if name in GROUPS_AND_CHANNELS:
+            assert (await response.json())["ignored"] == GROUPS_AND_CHANNELS[name]
     await settle(app_relais)
     assert len(await rows(app_relais, InboundMessage)) == int(stored)
+    assert len(await rows(app_relais, Participant)) == int(stored)
     texts = fake_telegram.sent_texts()
     if told is None:
         assert texts == []
     else:
         assert told in texts[0]
+
+
+@pytest.mark.parametrize("name", ["group_message", "supergroup_message", "channel_post"])
+async def test_groups_and_channels_are_ignored_even_from_a_known_participant(
+        web, app_relais, fake_telegram, name):
+    # Camille talks to the bot in private, then writes in a group the bot is in.
+    await post_update(web, telegram_update("text_message"))
+    await settle(app_relais)
+    before = (len(await rows(app_relais, InboundMessage)), len(fake_telegram.sent_texts()))
+    response = await post_update(web, telegram_update(name))
+    assert response.status == 200 and "ignored" in await response.json()
+    await settle(app_relais)
+    assert (len(await rows(app_relais, InboundMessage)), len(fake_telegram.sent_texts())) == \
+        before
+    assert fake_telegram.calls_to("getFile") == []
 
 
 @pytest.mark.parametrize("media", ["sticker", "photo", "voice", "document", "location",
@@ -192,7 +228,8 @@ async def test_a_bare_start_asks_which_association_sent_the_person(web, app_rela
                                                                   fake_telegram):
     async with app_relais.db.transaction() as tx:
         await invites.add_association(tx, "Secours Populaire Somme", "80", app_relais.clock())
-        await invites.add_association(tx, "Unis-Cité Lille", "59", app_relais.clock())
+        unis_cite = await invites.add_association(tx, "Unis-Cité Lille", "59",
+                                                  app_relais.clock())
     await post_update(web, in_chat("start_bare"))
     await settle(app_relais)
     question = fake_telegram.sent_texts()[-1]
@@ -202,7 +239,7 @@ async def test_a_bare_start_asks_which_association_sent_the_person(web, app_rela
     await post_update(web, answer)
     await settle(app_relais)
     participant = (await rows(app_relais, Participant))[0]
-    assert participant.association_id is not None
+    assert participant.association_id == unis_cite.id  # the second listed, as chosen
     assert "Région Hauts-de-France" in fake_telegram.sent_texts()[-2]
 
 
@@ -258,7 +295,8 @@ async def test_set_webhook_registers_the_public_url_with_the_secret(fake_telegra
     from tests.channels.conftest import PUBLIC_URL, WEBHOOK_SECRET
     from tests.fakes import telegram_api
 
-    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_PUBLIC_URL": PUBLIC_URL,
+    env = {**os.environ, **CHECKOUT, "RELAIS_SECRET_KEY": "k" * 40,
+           "RELAIS_PUBLIC_URL": PUBLIC_URL,
            "TELEGRAM_BOT_TOKEN": telegram_api.DEFAULT_TOKEN,
            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
            "TELEGRAM_API_BASE_URL": fake_telegram.base_url,

@@ -399,3 +399,17 @@ def test_a_reply_that_is_neither_yes_nor_no_goes_on_without_a_verdict():
     assert turn.session.question == "r"
     rejected = advance(flow, asked.session, Inbound("non pas du tout", T0))
     assert ThemeRejected("q", "prix") in rejected.events
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("/aide", "help"), ("/stop", "stop"), ("/stop@relais_hdf_bot", "stop"),
+    ("/AIDE@relais_hdf_bot", "help"), ("  /start@relais_hdf_bot  ", "start"),
+    ("STOP", "stop"), ("Arrêt", "stop"), ("mes données", "my_data"),
+    ("stop@relais_hdf_bot", None),  # the bot's name is cut off commands only
+    ("/stop aux bouchons", None), ("Stop aux bouchons", None), ("", None),
+])
+def test_telegram_commands_are_keywords_without_the_bot_s_name(text, meant):
+    from bot.engine.keywords import keyword_of
+
+    found = keyword_of(text)
+    assert (found.value if found is not None else None) == meant

@@ -197,7 +197,7 @@ async def test_get_updates_long_polling(fake_telegram, bot):
     # Nothing queued: waits `timeout` seconds, then answers [].
     start = time.monotonic()
     assert await bot.get_updates(timeout=1) == ()
-    assert 0.9 <= time.monotonic() - start < 2
+    assert time.monotonic() - start >= 0.9  # it waited, then said there was nothing
     assert fake_telegram.calls_to("getUpdates")[-1].params["timeout"] == 1
 
     # An update pushed during the wait is returned at once.
@@ -205,11 +205,10 @@ async def test_get_updates_long_polling(fake_telegram, bot):
         await asyncio.sleep(0.2)
         fake_telegram.push_update(telegram_update("text_message"))
 
-    start = time.monotonic()
     pusher = asyncio.create_task(push_later())
-    updates = await bot.get_updates(timeout=5)
+    # Answered as the update comes: well before the 30 s the poll may last.
+    updates = await asyncio.wait_for(bot.get_updates(timeout=30), 20)
     await pusher
-    assert time.monotonic() - start < 1.5
     assert [u.message.text for u in updates] == ["Bonjour"]
 
 
@@ -276,10 +275,8 @@ async def test_raw_error_bodies_are_the_bot_api_ones(fake_telegram):
 
 async def test_hang_times_out_in_ptb(fake_telegram, bot):
     fake_telegram.script("sendMessage", tg.hang(3))
-    start = time.monotonic()
-    with pytest.raises(TimedOut):
+    with pytest.raises(TimedOut):  # the fake would have answered after 3 s: the timeout won
         await bot.send_message(CHAT, "allô ?", read_timeout=0.2)
-    assert time.monotonic() - start < 1.5
     assert issubclass(TimedOut, NetworkError)
     # A shorter hang only delays the normal answer.
     fake_telegram.script("sendMessage", tg.hang(0.3))
@@ -454,10 +451,8 @@ async def test_twilio_hang(fake_twilio):
     client = tw.twilio_client_for(fake_twilio.base_url, tw.ACCOUNT_SID, tw.AUTH_TOKEN, timeout=0.2)
     try:
         fake_twilio.script("messages", tw.hang(3))
-        start = time.monotonic()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError):  # the fake would have answered after 3 s
             await client.messages.create_async(to="+33639980012", from_="+33937001234", body="x")
-        assert time.monotonic() - start < 1.5
         # A hang shorter than the timeout only delays the answer.
         fake_twilio.script("messages", tw.hang(0.1))
         msg = await client.messages.create_async(to="+33639980012", from_="+33937001234", body="y")
@@ -508,6 +503,10 @@ TELEGRAM_KINDS = {
     "my_chat_member_kicked": "my_chat_member",
     "my_chat_member_member": "my_chat_member",
     "channel_post": "channel_post",
+    "group_message": "message",
+    "supergroup_message": "message",
+    "group_callback_query": "callback_query",
+    "my_chat_member_group": "my_chat_member",
     "long_text_4096": "message",
     "unknown_future_field": "message",
 }

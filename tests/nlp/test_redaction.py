@@ -249,10 +249,12 @@ def test_loads_only_the_entity_recogniser(redactor):
     "\n\n\t  ",
 ])
 def test_bad_input_is_quick_and_safe(redactor, text):
-    began = time.perf_counter()
+    began = time.process_time()
     spans = redactor.find(text)
     redacted = redactor.redact(text)
-    assert time.perf_counter() - began < 1.0
+    # This process's own CPU time, whatever else the machine runs: a runaway pattern costs
+    # minutes, not seconds (speed targets live in benchmarks/).
+    assert time.process_time() - began < 10
     assert all(0 <= s.start < s.end <= len(text) and s.label in LABELS for s in spans)
     assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     assert len(redacted) <= len(text) + len(spans) * max(map(len, PLACEHOLDERS.values()))

@@ -25,6 +25,7 @@ from nlp.clauses import clauses
 from nlp.data import DataError, held_out, read_jsonl, read_theme_lists
 from nlp.model import COMPONENT, META, ModelError, load, train
 from nlp.textcat import softmax
+from tests.checkout import CHECKOUT
 
 GRANDDEBAT = Path(__file__).parents[3] / "shared" / "data" / "granddebat" / "train.jsonl"
 THEME_SETS = Path(__file__).parent / "data" / "themes"
@@ -171,10 +172,12 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize("text", BAD_INPUT.values(), ids=BAD_INPUT.keys())
-def test_bad_input_is_classified_without_error_in_well_under_a_second(mobilite_model, text):
-    began = time.perf_counter()
+def test_bad_input_is_classified_without_error_nor_runaway(mobilite_model, text):
+    began = time.process_time()
     (label,) = mobilite_model.classify([text])
-    assert time.perf_counter() - began < 0.5
+    # This process's own CPU time, whatever else the machine runs: catches a runaway, not a
+    # slow machine (speed targets live in benchmarks/).
+    assert time.process_time() - began < 10
     assert label.theme in mobilite_model.labels and 0.0 <= label.score <= 1.0
 
 
@@ -276,7 +279,7 @@ def test_train_and_evaluate_commands(tmp_path):
     data = tmp_path / "jeunesse.jsonl"
     data.write_text("".join(json.dumps({"text": t, "label": m, "extra": 1}) + "\n"
                             for t, m in rows), encoding="utf-8")
-    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40}
+    env = {**os.environ, **CHECKOUT, "RELAIS_SECRET_KEY": "k" * 40}
     done = subprocess.run([sys.executable, "-m", "bot", "nlp", "train", "--data", str(data),
                            "--model", str(tmp_path / "model")], capture_output=True, text=True,
                           env=env, cwd=tmp_path, check=False, timeout=120)
@@ -308,7 +311,8 @@ def test_train_missing_trains_only_consultations_without_an_active_model(tmp_pat
     flows = tmp_path / "flows"
     flows.mkdir()
     shutil.copy(FLOWS_DIR / "jeunesse.yaml", flows / "jeunesse.yaml")
-    env = {**os.environ, "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_FLOWS_DIR": str(flows),
+    env = {**os.environ, **CHECKOUT, "RELAIS_SECRET_KEY": "k" * 40,
+           "RELAIS_FLOWS_DIR": str(flows),
            "RELAIS_DEFAULT_CONSULTATION": "jeunesse",
            "RELAIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}"}
     command = [sys.executable, "-m", "bot", "nlp", "train", "--missing"]
