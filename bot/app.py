@@ -22,6 +22,7 @@ from bot.delivery import Delivery
 from bot.engine import Flow
 from bot.heartbeat import Heartbeat
 from bot.inbox import Inbox
+from bot.my_data import MyData
 from bot.processor import Processor, utcnow
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
@@ -219,8 +220,9 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
     replies_queued = asyncio.Event()
     answers_stored = asyncio.Event()  # the processor wakes the classification with it
     classification = Classification(db, flows, answers_stored, utcnow)
+    my_data = MyData(flows, settings.secret_key, settings.public_url)
     processor = Processor(db, flows, settings.default_consultation, inbox.arrived,
-                          replies_queued, answers_stored, guess=classification.guess)
+                          replies_queued, answers_stored, my_data, guess=classification.guess)
     telegram = sms = None
     if settings.telegram_bot_token:
         telegram = Telegram(settings.telegram_bot_token, settings.telegram_webhook_secret,

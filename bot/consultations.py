@@ -60,6 +60,7 @@ class QuestionSpec(_Strict):
     id: Id
     type: QuestionType
     text: str = ""
+    label: str | None = None  # a few words that name the question, where the text is too long
     required: bool = True
     hint: str | None = None
     choices: list[ChoiceSpec] = []
@@ -289,6 +290,9 @@ def _logic_problems(name: str, path: Path, spec: ConsultationSpec) -> Iterable[P
 
 def _choice_problems(name: str, where: str, q: QuestionSpec,
                      position: dict[str, int]) -> Iterable[Problem]:
+    if not (q.label or "").strip():
+        yield Problem(name, where, "pas de libellé court (label) : MES DONNEES montrera le "
+                                   "texte entier de la question", warning=True)
     is_choice = q.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
     if is_choice and len(q.choices) < 2:
         yield Problem(name, where, "une question à choix demande au moins deux choix")
@@ -359,7 +363,8 @@ def _build(spec: ConsultationSpec, privacy_url: str) -> Flow:
 
     questions = tuple(
         Question(
-            id=q.id, type=q.type, text=text(q.text), required=q.required,
+            id=q.id, type=q.type, text=text(q.text), label=(q.label or "").strip() or None,
+            required=q.required,
             hint=text(q.hint) if q.hint else None,
             choices=tuple(Choice(c.value, text(c.label), tuple(c.aliases), c.next)
                           for c in q.choices),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from bot import engine, referral
 from bot.channels.local import LOCAL_CHANNELS
 from bot.engine import Flow, Session
+from bot.my_data import MyData
 from bot.recording import Recording
 from bot.routing import FLOOD_MESSAGES as FLOOD_MESSAGES  # the flood rule, also named here
 from bot.routing import FLOOD_REPLY_GAP as FLOOD_REPLY_GAP
@@ -28,7 +29,7 @@ from bot.workers import drain_forever, wait_until
 from storage import conversations, feedback, inbox, invites, outbox, participants
 from storage.conversations import SessionRecord
 from storage.database import Database
-from storage.tables import Invite
+from storage.invites import LiveInvite
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class _Batch:
     associations: dict[int, int | None]  # the association that brought each participant
     asked_association: set[int]  # participants asked which association sent them
     floods: dict[int, Flood]
-    invites: dict[str, Invite]  # the live invites messages carry, by code as written
+    invites: dict[str, LiveInvite]  # the live invites messages carry, by code as written
     association_ids: dict[str, int]  # by name, in name order; read only when a turn may ask
     erased: set[int]  # participants whose erasure a turn of this batch applied
 
@@ -66,10 +67,11 @@ class Processor:
 
     def __init__(self, db: Database, flows: dict[str, Flow], default_consultation: str,
                  wake: asyncio.Event, replies_queued: asyncio.Event,
-                 answers_stored: asyncio.Event, guess: Guess | None = None,
+                 answers_stored: asyncio.Event, my_data: MyData, guess: Guess | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.flows = flows
+        self.my_data = my_data
         self.routing = Routing(flows, default_consultation)
         self.wake = wake
         self.replies_queued = replies_queued
@@ -147,7 +149,7 @@ class Processor:
         if not messages:
             return
         batch = await self._load(tx, messages)
-        recording = Recording(tx)
+        recording = Recording(tx, self.my_data)
         for message in messages:
             await self._take_turn(tx, batch, recording, message)
         await recording.flush()
@@ -197,6 +199,9 @@ class Processor:
             invited_to=invite.consultation_id if invite is not None else None,
             associations=bool(batch.association_ids))
         route = self.routing.route(message, situation)
+        if isinstance(route, Run) and invite is not None and message.channel != "sms":
+            route = replace(route, inbound=replace(route.inbound,
+                                                   relayed_by=invite.association_name))
         if isinstance(route, AskAssociation):
             await recording.association_asked(message, list(batch.association_ids),
                                               self.clock())

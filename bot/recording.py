@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import engine, referral
 from bot.engine import Flow, Purpose, QuestionType, Session, Status
+from bot.my_data import Held, MyData
 from bot.routing import Message
 from storage import audit, conversations, feedback, labels, outbox, participants
 from storage.conversations import SessionRecord
-from storage.tables import Invite
+from storage.invites import LiveInvite
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,9 @@ class Recording:
     cancels rows (erasure, restart, STOP, MES DONNEES, a theme confirmed, a reply to
     feedback) writes what is kept first, so that it sees every earlier turn."""
 
-    def __init__(self, tx: AsyncSession) -> None:
+    def __init__(self, tx: AsyncSession, my_data: MyData) -> None:
         self.tx = tx
+        self.my_data = my_data
         self.opened: list[SessionRecord] = []  # new sessions, not inserted yet
         self.changed: dict[SessionRecord, None] = {}  # stored sessions to write back, in order
         self.answers: list[tuple[SessionRecord, dict]] = []
@@ -74,8 +76,9 @@ class Recording:
                 continue
             elif isinstance(event, engine.DataRequested):
                 await self.flush()
-                held = await conversations.answers_of(self.tx, pid)
-                self.reply(message, position, data_summary(held), now, kind=outbox.PERSONAL_DATA)
+                held = [Held(*row) for row in await conversations.answers_of(self.tx, pid)]
+                self.reply(message, position, self.my_data.message(held, message.channel, pid),
+                           now, kind=outbox.PERSONAL_DATA)
                 position += 1
             elif isinstance(event, engine.ReplySent):
                 stopped = turn.session.status is Status.STOPPED
@@ -122,7 +125,7 @@ class Recording:
                 self.tx, answer_id, event.theme, labels.PARTICIPANT, None, now,
                 negative=isinstance(event, engine.ThemeRejected))
 
-    async def invited(self, participant_id: int, invite: Invite) -> None:
+    async def invited(self, participant_id: int, invite: LiveInvite) -> None:
         """Records that an invite brought the participant, for its association's counts."""
         await participants.set_referral(self.tx, participant_id, invite_code=invite.code,
                                         association_id=invite.association_id,
@@ -174,15 +177,3 @@ class Recording:
         await outbox.enqueue_many(self.tx, self.replies)
         self.opened, self.changed, self.answers, self.territories, self.replies = \
             [], {}, [], {}, []
-
-
-def data_summary(held: list[tuple[str, str, str]]) -> str:
-    """Returns the French answer to MES DONNEES: what Relais holds about the person."""
-    if not held:
-        return ("Nous ne gardons aucune réponse de vous. Votre numéro ou compte est conservé "
-                "chiffré, seulement pour vous répondre.")
-    lines = ["Voici vos réponses enregistrées :"]
-    for title, question, raw in held:
-        lines.append(f"- {title}, {question} : {raw[:80]}")
-    lines.append("Envoyez SUPPRIMER pour tout effacer.")
-    return "\n".join(lines)

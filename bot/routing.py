@@ -83,12 +83,13 @@ def blocked(message: Message) -> bool:
 
 
 def invite_code(message: Message) -> str | None:
-    """Returns the invite code a message may carry: a /start parameter or an SMS's first
-    word; an unknown code is just a first message, and nothing tells the sender so."""
+    """Returns the invite code a message may carry: a /start parameter, a link's `invite`
+    or the message's first word, on every channel (a flyer's code is typed where one
+    chats); an unknown code is just a first message, and nothing tells the sender so."""
     if blocked(message):
         return None
     code = message.payload.get("invite")
-    if code is None and message.channel == "sms":
+    if code is None:
         first = message.text.strip().split(maxsplit=1)
         code = first[0] if first else None
     return code if code and _CODE.fullmatch(code) else None

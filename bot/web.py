@@ -1,4 +1,5 @@
-"""HTTP routes of the bot: health checks, the privacy notice and the local simulator."""
+"""HTTP routes of the bot: health checks, the privacy notice, one's own answers and the local
+simulator."""
 
 import socket
 from typing import TYPE_CHECKING
@@ -8,7 +9,8 @@ import jinja2
 from aiohttp import web
 
 from bot import heartbeat, simulator
-from storage import migrate, workers
+from bot.my_data import Held
+from storage import conversations, migrate, workers
 
 if TYPE_CHECKING:
     from bot.app import Relais
@@ -72,6 +74,25 @@ def setup(app: web.Application, relais: "Relais") -> None:
     async def home(_request: web.Request) -> dict:
         return {"simulator": relais.settings.simulator_enabled}
 
+    async def my_data(request: web.Request) -> web.Response:
+        # The link MES DONNEES sends: whoever holds it reads the answers for a day, so the
+        # page is never stored by a browser or a proxy, indexed, or named in a Referer.
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                   "X-Robots-Tag": "noindex"}
+        reader = relais.processor.my_data
+        participant_id = reader.participant_of(request.match_info["token"])
+        if participant_id is None:
+            response = aiohttp_jinja2.render_template(
+                "mes_donnees.html", request, {"expired": True}, status=404)
+        else:
+            async with relais.db.read() as tx:
+                rows = await conversations.answers_of(tx, participant_id)
+            response = aiohttp_jinja2.render_template(
+                "mes_donnees.html", request,
+                {"sections": reader.sections([Held(*row) for row in rows])})
+        response.headers.update(headers)
+        return response
+
     async def favicon(_request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("/static/favicon.svg")
 
@@ -80,6 +101,7 @@ def setup(app: web.Application, relais: "Relais") -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/confidentialite", privacy)
+    app.router.add_get("/mes-donnees/{token}", my_data)
     app.router.add_static("/static", STATIC)
     if relais.settings.simulator_enabled:
         simulator.setup(app, relais)

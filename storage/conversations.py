@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import labels
 from storage.inserts import upsert
-from storage.tables import Answer, Consultation, ConsultationSession, InboundMessage, OutboxMessage
+from storage.tables import Answer, ConsultationSession, InboundMessage, OutboxMessage
 
 _SESSIONS = ConsultationSession.__table__
 _ANSWERS = Answer.__table__
@@ -177,10 +177,10 @@ async def erase_participant(tx: AsyncSession, participant_id: int, at: datetime)
                      .values(text=""))
 
 
-async def answers_of(tx: AsyncSession, participant_id: int) -> list[tuple[str, str, str]]:
-    """Lists (consultation title, question id, raw answer) held about a participant."""
+async def answers_of(tx: AsyncSession, participant_id: int) -> list[tuple[str, str, object, str]]:
+    """Lists (consultation, question id, value, raw answer) held about a participant, in the
+    order given."""
     rows = await tx.execute(
-        select(Consultation.title, Answer.question_id, Answer.raw_text)
-        .join(Consultation, Consultation.id == Answer.consultation_id)
+        select(Answer.consultation_id, Answer.question_id, Answer.value, Answer.raw_text)
         .where(Answer.participant_id == participant_id).order_by(Answer.id))
     return [tuple(row) for row in rows]

@@ -1,6 +1,7 @@
 """Associations and the invite codes they hand out."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,6 +12,16 @@ from storage.tables import Association, Consultation, Invite
 
 MAX_CODE_LENGTH = 16  # the width of invites.code
 DRAWS = 10  # codes drawn before giving up: a collision is already rare
+
+
+@dataclass(frozen=True)
+class LiveInvite:
+    """A live invite as a message carries it: whose it is and where it leads."""
+
+    code: str
+    association_id: int
+    association_name: str
+    consultation_id: str
 
 
 class CodeTaken(ValueError):
@@ -119,14 +130,17 @@ async def invites_of(tx: AsyncSession, association_id: int) -> list[Invite]:
                                  .order_by(Invite.created_at, Invite.code)))
 
 
-async def live_by_codes(tx: AsyncSession, codes: set[str]) -> dict[str, Invite]:
+async def live_by_codes(tx: AsyncSession, codes: set[str]) -> dict[str, LiveInvite]:
     """Returns the live invites among these codes, in one query, keyed by the code as given."""
     wanted = {code: _normalise(code) for code in codes}
     wanted = {code: key for code, key in wanted.items() if key and len(key) <= MAX_CODE_LENGTH}
     if not wanted:
         return {}
-    found = {invite.code: invite for invite in await tx.scalars(
-        select(Invite).where(Invite.code.in_(set(wanted.values())), Invite.revoked_at.is_(None)))}
+    rows = await tx.execute(
+        select(Invite.code, Invite.association_id, Association.name, Invite.consultation_id)
+        .join(Association, Association.id == Invite.association_id)
+        .where(Invite.code.in_(set(wanted.values())), Invite.revoked_at.is_(None)))
+    found = {row.code: LiveInvite(*row) for row in rows}
     return {code: found[key] for code, key in wanted.items() if key in found}
 
 

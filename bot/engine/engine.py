@@ -56,6 +56,7 @@ class Inbound:
     question: str | None = None  # the step a button answers, when the channel knows it
     theme: str | None = None  # the theme a model sees in this text, for confirm_theme questions
     alternatives: tuple[str, ...] = ()  # the next likeliest themes, closest first
+    relayed_by: str | None = None  # the association whose invite the message carries
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,9 @@ class _Runner:
     def start(self) -> Turn:
         self.emit(FlowStarted(self.flow.id))
         session = self.new_session()
-        self.say(self.flow.welcome)
+        relayed_by = self.inbound.relayed_by
+        self.say(wording.RELAYED_BY.format(association=relayed_by) + "\n" + self.flow.welcome
+                 if relayed_by else self.flow.welcome)
         self.emit(ReplySent(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP))
         return self.done(session)
 

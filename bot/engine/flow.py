@@ -76,6 +76,12 @@ class Question:
     minimum: int | None = None
     maximum: int | None = None
     max_choices: int | None = None
+    label: str | None = None  # a few words that name the question ("Code postal")
+
+    @property
+    def short_label(self) -> str:
+        """Returns the few words that name the question: its label, else its text."""
+        return self.label or self.text
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ STOPPED = (
     "C'est noté, vous ne recevrez plus de messages de Relais. "
     "Envoyez START pour revenir."
 )
+# Said before the welcome when an invite brought the person, except by SMS, where it would
+# cost a third message on first contact.
+RELAYED_BY = "Invitation transmise par {association}."
 RESTARTED_AFTER_STOP = "Bon retour parmi nous !"
 RESUMED = "Reprenons où vous en étiez (question {position} sur {total})."
 ALREADY_DONE = (

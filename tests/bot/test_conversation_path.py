@@ -337,12 +337,18 @@ async def test_my_data_quotes_each_answer_in_full_lines(wired):
     long_answer = "Le TER " + "x" * 100
     await say(relais, *MOBILITE[1:7], long_answer, "MES DONNEES")
     summary = channel.texts("alice")[-2]  # then the question is asked again
-    lines = summary.split("\n")
-    assert lines[0] == "Voici vos réponses enregistrées :"
-    assert lines[-1] == "Envoyez SUPPRIMER pour tout effacer."
-    assert "- Mobilités du quotidien, territoire : 59000" in lines
-    quoted = next(line for line in lines if "Le TER" in line)
-    assert quoted.endswith(" : " + long_answer[:80])  # 80 characters of an answer at most
+    # Short labels and the choices' words, the title once, a long answer whole off SMS.
+    assert summary.split("\n") == [
+        "Vos réponses enregistrées :",
+        "Mobilités du quotidien",
+        "- Code postal : 59000",
+        "- Âge : 30-44 ans",
+        "- Vos déplacements : Le train (TER), Le vélo",
+        "- Note du TER : 2 sur 5",
+        "- Priorité pour la Région : Des prix plus bas",
+        f"- Plus gros problème : {long_answer}",
+        "Envoyez SUPPRIMER pour tout effacer.",
+    ]
 
 
 async def test_the_feedback_wish_is_kept_on_the_session(wired):

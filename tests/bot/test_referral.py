@@ -152,7 +152,52 @@ async def test_without_any_association_a_bare_start_goes_straight_in(settings, d
         await relais.processor.run_once()
         async with relais.db.read() as tx:
             replies = list(await tx.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        assert replies[0].text.startswith("Bonjour ! La Région Hauts-de-France veut connaitre")
+        assert replies[0].text.startswith("Bonjour ! La Région Hauts-de-France veut votre avis")
         assert referral.STEP not in {r.question_id for r in replies}
     finally:
         await relais.stop()
+
+
+async def replies_to(relais) -> list[str]:
+    async with relais.db.read() as tx:
+        return [r.text for r in await tx.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+@pytest.mark.parametrize(("channel", "text", "payload", "named"), [
+    ("web", "K7M2QZ", {}, True),  # typed in the web chat, as printed on a flyer
+    ("web", "k7m2qz merci", {}, True),
+    ("web", "", {"invite": "K7M2QZ"}, True),  # the flyer's link: /simulateur?invite=K7M2QZ
+    ("telegram", "K7M2QZ", {}, True),  # typed rather than followed as a deep link
+    ("telegram", "/start K7M2QZ", {"invite": "K7M2QZ", "start": True}, True),
+    ("terminal", "K7M2QZ", {}, True),
+    ("sms", "K7M2QZ", {}, False),  # by SMS the name would cost a third message
+])
+async def test_a_code_typed_anywhere_brings_its_association_and_the_welcome_names_it(
+        coded, channel, text, payload, named):
+    relais, ids = coded
+    participant = await brought_by(relais, text, channel, **payload)
+    assert (participant.invite_code, participant.association_id) == ("K7M2QZ", ids["K7M2QZ"])
+    welcome = (await replies_to(relais))[0]
+    assert welcome.startswith("Invitation transmise par Les Amis du Vélo.\n") is named
+    assert "Mobilit" in welcome  # the invite's consultation, not the default one
+
+
+async def test_a_code_typed_after_the_association_question_answers_it(coded):
+    relais, ids = coded
+    await relais.inbox.receive(incoming("/start", address="newcomer", channel="telegram",
+                                        start=True))
+    await relais.processor.run_once()
+    participant = await brought_by(relais, "K7M2RX", "telegram")
+    assert participant.association_id == ids["K7M2RX"]
+    assert (await replies_to(relais))[1].startswith("Invitation transmise par Unis-Cité Lille.")
+
+
+async def test_an_invite_code_mid_consultation_changes_nothing_said(coded):
+    relais, ids = coded
+    await brought_by(relais, "bonjour", "web")
+    before = len(await replies_to(relais))
+    participant = await brought_by(relais, "K7M2QX", "web")  # the consent question is open
+    # Counted for the association that handed it out, but the conversation goes on.
+    assert participant.association_id == ids["K7M2QX"]
+    assert not any("Invitation transmise" in text for text in (await replies_to(relais))[before:])

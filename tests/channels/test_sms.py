@@ -4,9 +4,11 @@ import asyncio
 import bisect
 import itertools
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -458,6 +460,35 @@ async def test_a_citizen_s_curly_apostrophe_comes_back_straight(web, app_relais,
     stored = (await rows(app_relais, Answer, Answer.question_id == "probleme"))[0]
     assert stored.raw_text == "L’arrêt de bus est trop loin"  # kept as written
     assert all(gsm7.is_gsm7(body) for body in fake_twilio.sent_bodies(CITIZEN))
+
+
+async def test_my_data_by_sms_says_what_it_cut_and_links_to_the_whole(web, app_relais,
+                                                                       fake_twilio):
+    long_answer = ("Le bus de 7 h 10 ne passe plus par le village depuis la rentrée, "
+                   "et le suivant arrive trop tard pour le lycée de Doullens.")
+    await reach_the_open_question(web, app_relais)
+    await say(web, app_relais, long_answer, "MES DONNEES")
+    summary = fake_twilio.sent_bodies(CITIZEN)[-2]
+    lines = summary.split("\n")
+    assert lines[:3] == ["Vos réponses enregistrées :", "Mobilités du quotidien",
+                         "- Code postal : 80 000"]
+    assert "- Vos déplacements : Le train (TER), Le vélo" in lines
+    assert next(line for line in lines if line.startswith("- Plus gros")).endswith("...")  # …
+    link = re.search(rf"Tout lire pendant 24 h : {PUBLIC_URL}(/mes-donnees/\S+)", summary)
+    assert link is not None, summary
+    page = await web.get(link.group(1))
+    assert page.status == 200 and page.headers["Cache-Control"] == "no-store"
+    html = unescape(await page.text())
+    assert long_answer in html and "Moins de retards" in html
+    assert "noindex" in page.headers["X-Robots-Tag"]
+    # One character changed, another token: the page says the link is not valid, and no more.
+    token = link.group(1).rsplit("/", 1)[1]
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    refused = await web.get(f"/mes-donnees/{forged}")
+    assert refused.status == 404 and long_answer not in unescape(await refused.text())
+    # After SUPPRIMER the same link shows nothing.
+    await say(web, app_relais, "SUPPRIMER", "OUI")
+    assert long_answer not in unescape(await (await web.get(link.group(1))).text())
 
 
 @pytest.mark.parametrize("keyword", ["MOBILITE", "JEUNESSE", "DIAGNOSTIC"])
