@@ -7,12 +7,15 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bot.engine import Flow, QuestionType
 from bot.engine.answers import bounds
+from storage.feedback import REPLY_PREFIX
 
 LINK_SECONDS = 24 * 3600
 # By SMS a long answer is cut to this, the rest behind the link; elsewhere one message holds
 # far more (Telegram: 4,096 characters), so answers are cut only when very long.
 ANSWER_CHARS = {"sms": 60}
 ANSWER_CHARS_ELSEWHERE = 400
+FEEDBACK_REPLY = "Votre réponse à un message de la Région"
+REMOVED_QUESTION = "Question retirée depuis"
 NOTHING = ("Nous ne gardons aucune réponse de vous. Votre numéro ou compte est conservé "
            "chiffré, seulement pour vous répondre.")
 
@@ -58,10 +61,12 @@ class MyData:
 
     def in_words(self, answer: Held) -> tuple[str, str]:
         """Returns (the question's short label, the answer as the person would say it)."""
+        if answer.question_id.startswith(REPLY_PREFIX):
+            return FEEDBACK_REPLY, answer.raw_text.strip() or "(pas de réponse)"
         try:
             question = self.flows[answer.consultation_id].question(answer.question_id)
         except KeyError:  # a question since removed from its file: the words as typed
-            return answer.question_id, answer.raw_text
+            return REMOVED_QUESTION, answer.raw_text.strip() or "(pas de réponse)"
         value = answer.value
         if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE) \
                 and value is not None:

@@ -242,7 +242,8 @@ async def test_a_reply_to_feedback_is_stored_as_an_answer(as_role, relais):
     assert "06 12" not in redacted and redacted.startswith("Merci, et les bus du soir ?")
     assert answer.consultation_id == "mobilite" and answer.channel == "web"
     assert replies[0] == "Merci, votre réponse a bien été transmise à la Région."
-    assert len(replies) == 2 and "Voici vos réponses" in replies[1]  # thanked once; keyword
+    assert len(replies) == 2 and "Vos réponses enregistrées" in replies[1]  # thanked once
+    assert "- Votre réponse à un message de la Région : Merci" in replies[1]  # no code
     page = await (await client.get(PAGE)).text()
     row = re.search(rf'id="retour-{feedback_id}">(.*?)</tr>', page, re.S).group(1)
     assert re.findall(r'<td class="nombre">(\d+)</td>', row) == ["1", "1", "0", "0", "0", "0",

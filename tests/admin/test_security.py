@@ -575,6 +575,7 @@ ACCESS = {
     ("GET", "/associations/{association}"): {"official", "association"},
     ("POST", "/associations/{association}/invitations"): {"official", "association"},
     ("GET", "/invitations/{code}/affiche"): {"official", "association"},
+    ("POST", "/invitations/{code}/{action}"): {"official", "association"},
 }
 
 

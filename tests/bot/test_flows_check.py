@@ -18,10 +18,10 @@ VALID = {
     "consent": {"text": "D'accord ? OUI ou NON", "refused": "Tant pis."},
     "closing": "Merci.",
     "questions": [
-        {"id": "q1", "type": "text", "text": "Un avis ?", "classify": True},
-        {"id": "q2", "type": "single_choice", "text": "Lequel ?",
+        {"id": "q1", "type": "text", "text": "Un avis ?", "label": "Avis", "classify": True},
+        {"id": "q2", "type": "single_choice", "text": "Lequel ?", "label": "Choix",
          "choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]},
-        {"id": "q3", "type": "yes_no", "text": "Oui ?"},
+        {"id": "q3", "type": "yes_no", "text": "Oui ?", "label": "Accord"},
     ],
     "themes": [{"id": "prix", "label": "Prix", "description": "Le coût.",
                 "examples": ["trop cher"]}],
@@ -86,6 +86,17 @@ def test_a_valid_file_has_no_problem(tmp_path):
     path.write_text(yaml.safe_dump(VALID, allow_unicode=True), encoding="utf-8")
     result = check_file(path)
     assert result.problems == () and result.flow.id == "essai"
+
+
+def test_a_question_without_a_short_label_is_accepted_with_a_warning(tmp_path):
+    path = tmp_path / "essai.yaml"
+    document = broken(lambda d: d["questions"][1].pop("label"))
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    result = check_file(path)
+    assert result.flow is not None
+    assert [str(p) for p in result.problems] == [
+        f"{path}: question q2: attention: pas de libellé court (label) : MES DONNEES "
+        "montrera le texte entier de la question"]
 
 
 @pytest.mark.parametrize(("fields", "text", "where", "said"), [
@@ -189,7 +200,7 @@ def test_chat_runs_a_whole_consultation_in_the_terminal(tmp_path):
                   env={"RELAIS_DATABASE_URL": f"sqlite:///{database}"})
     assert done.returncode == 0, done.stderr
     replies = done.stdout.split("Relais > ")[1:]
-    assert replies[0].startswith("Bonjour ! La Région Hauts-de-France veut connaitre")
+    assert replies[0].startswith("Bonjour ! La Région Hauts-de-France veut votre avis")
     assert "Acceptez-vous ? OUI ou NON" in replies[1]
     assert replies[2].startswith("Quel est le code postal de votre commune ?")
     assert "Merci" in replies[-1]

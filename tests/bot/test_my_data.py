@@ -26,8 +26,11 @@ def reader(**kwargs) -> MyData:
      ("Plus gros problème", "Trop de retards")),
     (Held("mobilite", "priorite", None, "bof"), ("Priorité pour la Région", "bof")),  # unread
     (Held("jeunesse", "benevole", True, "oui"), ("Bénévole", "Oui")),
-    (Held("mobilite", "disparue", None, "un texte"), ("disparue", "un texte")),  # removed since
-    (Held("ancienne", "q1", None, "mot"), ("q1", "mot")),  # a consultation no longer loaded
+    # a question since removed, a consultation no longer loaded: no internal code shown
+    (Held("mobilite", "disparue", None, "un texte"), ("Question retirée depuis", "un texte")),
+    (Held("ancienne", "q1", None, "mot"), ("Question retirée depuis", "mot")),
+    (Held("mobilite", "retour_12", None, " Merci "),
+     ("Votre réponse à un message de la Région", "Merci")),
 ])
 def test_each_answer_reads_as_its_question_s_label_and_the_words_chosen(held, words):
     assert reader().in_words(held) == words

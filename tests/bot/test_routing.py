@@ -155,7 +155,7 @@ INVITE_CODES = [
     # (case, message, code)
     ("a deep link's parameter", message("/start K7M2QX", invite="K7M2QX"), "K7M2QX"),
     ("an SMS's first word", message("  k7m2qx bonjour", "sms"), "k7m2qx"),
-    ("the words of other channels are not codes", message("K7M2QX"), None),
+    ("a web chat's or Telegram's first word", message("K7M2QX"), "K7M2QX"),
     ("a word too short", message("oui", "sms"), None),
     ("a word too long", message("ABCDEFGHJKMNPQRST", "sms"), None),
     ("a word that is not letters and digits", message("80-000", "sms"), None),

@@ -105,7 +105,10 @@ async def test_sigterm_lets_requests_in_flight_finish(fake_twilio, tmp_path):
            "RELAIS_SECRET_KEY": "k" * 40, "RELAIS_PUBLIC_URL": PUBLIC_URL,
            "TWILIO_ACCOUNT_SID": twilio_api.ACCOUNT_SID, "TWILIO_AUTH_TOKEN": twilio_api.AUTH_TOKEN,
            "TWILIO_FROM": SMS_NUMBER, "TWILIO_API_BASE_URL": fake_twilio.base_url,
-           "RELAIS_SPOOL_DIR": str(tmp_path / "spool")}
+           "RELAIS_SPOOL_DIR": str(tmp_path / "spool"),
+           # The database intake, whose webhooks wait for the database: the lock below keeps
+           # them in flight (the journal intake would acknowledge them at once).
+           "RELAIS_INTAKE": "database"}
     server = Server(env, ROOT, port)
     await server.start()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
