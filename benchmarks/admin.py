@@ -1,9 +1,10 @@
 """Admin pages at a million answers: fills a database, then times pages and a streamed export.
 
-One command: `python benchmarks/admin.py [--database sqlite|postgresql] [--answers 1000000]`.
+One command: `python benchmarks/admin.py [--database sqlite|postgresql] [--answers 100000,1000000]`.
 Publishes the real `mobilite` and `jeunesse` consultations as Relais does, fills the database
-with participants, sessions, answers, model labels and theme summaries in bulk, signs an
-official in through the form, then prints, for each page, the median and p95 time of a
+with participants, sessions, answers, model labels and theme summaries in bulk, runs the
+worker's first pass over the tallies (timed), signs an official in through the form, then
+prints, for each page, the median and p95 time of a
 request served by the real application on loopback (after one warm-up), and for the CSV export
 of 10,000 and 100,000 answers its time and how much the process's memory grew meanwhile.
 """
@@ -39,7 +40,7 @@ from admin import passwords  # noqa: E402
 from bot.app import build, create_web_app  # noqa: E402
 from bot.consultations import describe  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from storage import invites, labels, migrate, users  # noqa: E402
+from storage import invites, labels, migrate, tallies, users  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.tables import Answer  # noqa: E402
 
@@ -48,7 +49,8 @@ START = datetime(2026, 9, 7, 5, 0, tzinfo=UTC)  # a Monday; answers spread over 
 WEEKS = 8
 PARIS = ZoneInfo("Europe/Paris")
 EMAIL, PASSWORD = "elue.bench@region.example.fr", "une phrase de passe pour mesurer"
-TARGET_MS = 300.0
+TARGET_MS = 150.0  # every page; the bilan, a whole report, 500 ms
+TARGET_BILAN_MS = 500.0
 BATCH_SESSIONS = 4_000
 
 DEPARTEMENTS = {"59": 0.40, "62": 0.22, "60": 0.13, "80": 0.10, "02": 0.09, "hors_region": 0.06}
@@ -526,17 +528,48 @@ async def measure(relais, associations: dict[str, int], runs: int,
                 print(f"{name:<55} {'absente':>6}")
                 continue
             times = [(await fetch(client, path))[0] for _ in range(runs)]
-            mark = "" if statistics.median(times) < TARGET_MS else "  > 300 ms"
+            target = TARGET_BILAN_MS if path.endswith("/bilan") else TARGET_MS
+            mark = "" if statistics.median(times) < target else f"  > {target:.0f} ms"
             print(f"{name:<55} {status:>6} {statistics.median(times):7.0f} ms "
                   f"{percentile(times, 0.95):6.0f} ms{mark}", flush=True)
             if queries is not None and mark:
                 queries.found.clear()
                 await fetch(client, path)
                 queries.report(slow_ms)
+        if only != "export":
+            await busy_day(client, db, runs)
         if only != "pages":
             await export(client, db, base, runs)
     finally:
         await client.close()
+
+
+async def busy_day(client: TestClient, db: Database, runs: int) -> None:
+    """Times the overview while the busiest day waits for the worker's next pass (it is
+    recounted from the rows at each request, as today's is while people answer), then that
+    pass."""
+    per_day = await answers_per_day(db, "mobilite")
+    last = max(per_day, key=per_day.get)
+    async with db.transaction() as tx:
+        await tallies.touch_consultation_days(tx, "mobilite", [last])
+    path = "/admin/consultations/mobilite"
+    await fetch(client, path)
+    times = [(await fetch(client, path))[0] for _ in range(runs)]
+    print(f"{'vue d’ensemble, le ' + str(last) + ' à recompter':<55} {'':>6} "
+          f"{statistics.median(times):7.0f} ms {percentile(times, 0.95):6.0f} ms", flush=True)
+    began = time.perf_counter()
+    days = await tallies.refresh(db, "mobilite", datetime.now(UTC))
+    print(f"{'passage du worker sur ce jour':<55} {days:>6} "
+          f"{(time.perf_counter() - began) * 1000:7.0f} ms", flush=True)
+
+
+async def first_pass(db: Database) -> None:
+    """Runs the worker's first pass over the tallies, which counts every day, and times it."""
+    for consultation in CONSULTATIONS:
+        began = time.perf_counter()
+        days = await tallies.refresh(db, consultation, datetime.now(UTC))
+        print(f"premier décompte ({consultation}) : {days} jours en "
+              f"{time.perf_counter() - began:.1f} s", flush=True)
 
 
 async def export(client: TestClient, db: Database, base: str, runs: int) -> None:
@@ -580,12 +613,54 @@ async def database_version(db: Database) -> str:
         return await tx.scalar(text("SELECT sqlite_version()"))
 
 
+async def run(url: str, answers: int, args: argparse.Namespace) -> None:
+    """Fills the database with `answers` answers (unless reused) and times the pages."""
+    if not args.reuse:
+        await reset(url)
+    settings = Settings(env="test", database_url=url, secret_key="k" * 40, public_url=None)
+    relais = build(settings)
+    await relais.prepare()
+    try:
+        if args.reuse:
+            async with relais.db.read() as tx:
+                associations = {a.name: a.id for a in await invites.all_associations(tx)}
+        else:
+            print(f"\nremplissage : {answers:,} réponses ({url.split(':')[0]})", flush=True)
+            began = time.perf_counter()
+            associations = await fill(relais, answers)
+            filled = time.perf_counter() - began
+            began = time.perf_counter()
+            if relais.db.dialect == "postgresql":
+                async with relais.db.engine.connect() as connection:
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    await connection.execute(text("VACUUM ANALYZE"))
+            elif args.analyze:
+                async with relais.db.engine.begin() as connection:
+                    await connection.execute(text("ANALYZE"))
+            print(f"rempli en {filled:.0f} s (+ {time.perf_counter() - began:.0f} s "
+                  f"d'ANALYZE)", flush=True)
+            await first_pass(relais.db)
+        async with relais.db.read() as tx:
+            counts = dict((await tx.execute(text(
+                "SELECT 'answers', count(*) FROM answers UNION ALL "
+                "SELECT 'sessions', count(*) FROM consultation_sessions UNION ALL "
+                "SELECT 'participants', count(*) FROM participants UNION ALL "
+                "SELECT 'labels', count(*) FROM answer_labels"))).all())
+        print(", ".join(f"{n:,} {name}" for name, n in counts.items()))
+        print(f"{relais.db.dialect} {await database_version(relais.db)}")
+        await measure(relais, associations, args.runs, args.slow_queries, args.only)
+    finally:
+        await relais.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--url", help="database URL (default: a new SQLite file, or "
                         "RELAIS_BENCH_DATABASE_URL for PostgreSQL)")
-    parser.add_argument("--answers", type=int, default=1_000_000)
+    parser.add_argument("--answers", default="1000000",
+                        help="answers to fill, or several sizes timed one after the other "
+                             "(100000,1000000)")
     parser.add_argument("--runs", type=int, default=10, help="timed requests per page")
     parser.add_argument("--reuse", action="store_true",
                         help="time an already filled database instead of filling it")
@@ -603,41 +678,9 @@ async def main() -> None:
             raise SystemExit("PostgreSQL : donnez --url ou RELAIS_BENCH_DATABASE_URL")
     if url is None:
         url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='relais-bench-')}/admin.db"
-    if not args.reuse:
-        await reset(url)
-    settings = Settings(env="test", database_url=url, secret_key="k" * 40, public_url=None)
-    relais = build(settings)
-    await relais.prepare()
-    try:
-        if args.reuse:
-            async with relais.db.read() as tx:
-                associations = {a.name: a.id for a in await invites.all_associations(tx)}
-        else:
-            print(f"remplissage : {args.answers:,} réponses ({url.split(':')[0]})", flush=True)
-            began = time.perf_counter()
-            associations = await fill(relais, args.answers)
-            filled = time.perf_counter() - began
-            began = time.perf_counter()
-            if relais.db.dialect == "postgresql":
-                async with relais.db.engine.connect() as connection:
-                    await connection.execution_options(isolation_level="AUTOCOMMIT")
-                    await connection.execute(text("VACUUM ANALYZE"))
-            elif args.analyze:
-                async with relais.db.engine.begin() as connection:
-                    await connection.execute(text("ANALYZE"))
-            print(f"rempli en {filled:.0f} s (+ {time.perf_counter() - began:.0f} s "
-                  f"d'ANALYZE)", flush=True)
-        async with relais.db.read() as tx:
-            counts = dict((await tx.execute(text(
-                "SELECT 'answers', count(*) FROM answers UNION ALL "
-                "SELECT 'sessions', count(*) FROM consultation_sessions UNION ALL "
-                "SELECT 'participants', count(*) FROM participants UNION ALL "
-                "SELECT 'labels', count(*) FROM answer_labels"))).all())
-        print(", ".join(f"{n:,} {name}" for name, n in counts.items()))
-        print(f"{relais.db.dialect} {await database_version(relais.db)}")
-        await measure(relais, associations, args.runs, args.slow_queries, args.only)
-    finally:
-        await relais.stop()
+    sizes = [int(size.replace("_", "")) for size in args.answers.split(",")]
+    for size in sizes[:1] if args.reuse else sizes:
+        await run(url, size, args)
     print(f"\nmachine: {machine()}")
 
 

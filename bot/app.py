@@ -27,6 +27,7 @@ from bot.processor import Processor, utcnow
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.spool import Spool
+from bot.tallying import Tallying
 from bot.workers import wait_until
 from storage import audit, catalog, migrate, outbox, participants
 from storage.database import UNAVAILABLE, Database
@@ -76,6 +77,7 @@ class Relais:
     delivery: Delivery
     spool: Spool
     classification: Classification | None = None
+    tallying: Tallying | None = None
     telegram: Telegram | None = None
     sms: TwilioSms | None = None
     clock: Callable[[], datetime] = utcnow
@@ -145,6 +147,7 @@ class Relais:
         self.spawn(self.processor.run())
         self.spawn(self.delivery.run())
         self.spawn(self.classification.run())
+        self.spawn(self.tallying.run())
 
     async def accept(self, message: IncomingMessage) -> None:
         """Stores what a webhook received, durably, before it is acknowledged."""
@@ -242,7 +245,8 @@ def build(settings: Settings, channels: Iterable[Channel] = (),
     delivery = Delivery(db, vault, registry, replies_queued, limits=limits,
                         lease=timedelta(seconds=settings.outbox_lease_seconds))
     return Relais(settings, db, vault, flows, inbox, processor, delivery,
-                  Spool(settings.spool_dir), classification, telegram, sms)
+                  Spool(settings.spool_dir), classification, Tallying(db, flows, utcnow),
+                  telegram, sms)
 
 
 # What only the web process needs is imported in the two functions below, not at the top: a

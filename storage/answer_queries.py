@@ -35,6 +35,14 @@ class AnswerFilter:
     with_set_aside: bool = False  # also answers an official set aside (off-topic, tests…)
     search: str = ""  # words the answer's redacted text must hold, accents and case aside
 
+    def whole(self) -> bool:
+        """Says whether this filter takes every answer of its consultation (or question) but
+        the hidden channels': then the tallies can count them."""
+        return (not (self.themes or self.territories or self.association_ids or self.channels
+                     or self.search or self.text_only or self.with_set_aside)
+                and self.since is None and self.until is None
+                and self.min_score is None and self.max_score is None)
+
     def conditions(self) -> list[ColumnElement[bool]]:
         """Returns the SQL conditions of this filter on the answers table."""
         found = [Answer.consultation_id == self.consultation_id]

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import labels
+from storage import labels, tallies
 from storage.inserts import upsert
 from storage.tables import Answer, ConsultationSession, InboundMessage, OutboxMessage
 
@@ -64,6 +64,7 @@ async def insert_sessions(tx: AsyncSession, records: list[SessionRecord]) -> Non
     """Inserts new sessions and gives each record its id: one statement, and one more for
     each further session a participant opened meanwhile, so that the latest has the highest
     id."""
+    await tallies.touch_records(tx, records)
     statement = insert(_SESSIONS).returning(_SESSIONS.c.participant_id, _SESSIONS.c.id)
     while records:
         # Ids are matched back by participant: the order of RETURNING is not promised.
@@ -82,6 +83,7 @@ async def insert_sessions(tx: AsyncSession, records: list[SessionRecord]) -> Non
 async def update_sessions(tx: AsyncSession, records: list[SessionRecord]) -> None:
     """Writes back what turns changed in sessions already stored, in one statement."""
     if records:
+        await tallies.touch_records(tx, records)
         await tx.execute(_UPDATE_SESSION, [
             {"session_id": record.id, **{f"new_{name}": getattr(record, name)
                                          for name in _CHANGING}} for record in records])
@@ -105,6 +107,7 @@ async def open_session(tx: AsyncSession, participant_id: int, consultation_id: s
     """Starts a new session of a consultation for a participant."""
     row = ConsultationSession(participant_id=participant_id, consultation_id=consultation_id,
                               status=status, state=state, started_at=at, updated_at=at)
+    await tallies.touch_records(tx, [row])
     tx.add(row)
     await tx.flush()
     return row
@@ -114,6 +117,7 @@ async def record_answer(tx: AsyncSession, row: ConsultationSession | SessionReco
                         question_id: str, raw: str, value: object, valid: bool, at: datetime, *,
                         channel: str | None = None, association_id: int | None = None) -> None:
     """Records (or replaces) the answer to a question in a session."""
+    await tallies.touch_sessions(tx, [row.id])  # the session itself may not be written
     await record_answers(tx, [{"session_id": row.id, **answer_values(
         row, question_id, raw, value, valid, at, channel=channel, association_id=association_id)}])
 
@@ -140,6 +144,7 @@ async def set_territory(tx: AsyncSession, row: ConsultationSession,
                         territory: str | None) -> None:
     """Sets a session's territory, and on the answers given before it was known."""
     row.territory = territory
+    await tallies.touch_records(tx, [row])
     await tx.execute(update(Answer.__table__).where(Answer.__table__.c.session_id == row.id)
                      .values(territory=territory))
 
@@ -153,6 +158,7 @@ async def answer_id(tx: AsyncSession, session_id: int, question_id: str) -> int 
 async def clear_answers(tx: AsyncSession, row: ConsultationSession | SessionRecord,
                         at: datetime) -> None:
     """Deletes the answers of a session and what was derived from them."""
+    await tallies.touch_sessions(tx, [row.id])
     deleted = await tx.execute(delete(Answer).where(Answer.session_id == row.id))
     row.territory = row.age_band = row.feedback_opt_in = None
     if deleted.rowcount:
@@ -164,6 +170,7 @@ async def erase_participant(tx: AsyncSession, participant_id: int, at: datetime)
     quotes), sessions, message texts, and the summaries their words may be part of."""
     consulted = set(await tx.scalars(select(Answer.consultation_id).distinct()
                                      .where(Answer.participant_id == participant_id)))
+    await tallies.touch_participants(tx, [participant_id])  # their sessions' days recounted
     await tx.execute(delete(Answer).where(Answer.participant_id == participant_id))
     await labels.forget_summaries(tx, consulted, at)
     await tx.execute(delete(ConsultationSession)

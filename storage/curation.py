@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import labels
+from storage import labels, tallies
 from storage.inserts import insert_ignoring_duplicates
 from storage.tables import Answer, AnswerLabel, AnswerTheme, PinnedQuote
 
@@ -40,10 +40,11 @@ async def set_aside(tx: AsyncSession, answer_id: int, reason: str | None, actor:
     """Sets an answer aside for a reason (None brings it back); returns the reason it had."""
     if reason is not None and reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
-    answer = (await tx.execute(select(Answer.consultation_id, Answer.excluded)
+    answer = (await tx.execute(select(Answer.consultation_id, Answer.excluded, Answer.session_id)
                                .where(Answer.id == answer_id))).first()
     if answer is None:
         return None
+    await tallies.touch_sessions(tx, [answer.session_id])  # counted again without it
     await tx.execute(update(Answer).where(Answer.id == answer_id).values(
         excluded=reason, excluded_by=actor if reason else None,
         excluded_at=at if reason else None))

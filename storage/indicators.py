@@ -1,23 +1,21 @@
 """Grouped counts behind a consultation's indicators, its exports and its bilan."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import tallies
 from storage.answer_queries import AnswerFilter
 from storage.outbox import SENT
 from storage.tables import (
     Answer,
     AnswerTheme,
-    ConsultationSession,
     FeedbackMessage,
     OutboxMessage,
-    Participant,
 )
-
-LEFT = ("stopped", "erased", "failed")  # reached before or after consent: the state says which
 
 
 @dataclass(frozen=True)
@@ -34,22 +32,13 @@ class Participation:
 
 async def participation(tx: AsyncSession, consultation_id: str,
                         hidden_channels: tuple[str, ...] = ()) -> list[Participation]:
-    """Counts the sessions that went past consent, as the overview does, in one grouped
-    query."""
-    session = ConsultationSession
-    consented = session.state["consented"].as_boolean()
-    # Only sessions that ended early need the state read: the others' status says it all.
-    went_on = or_(session.status.in_(("active", "completed")),
-                  and_(session.status.in_(LEFT), func.coalesce(consented, False)))
-    rows = await tx.execute(
-        select(Participant.association_id, session.status, session.feedback_opt_in,
-               session.territory, session.age_band, func.count())
-        .join(Participant, Participant.id == session.participant_id)
-        .where(session.consultation_id == consultation_id, went_on,
-               Participant.channel.not_in(hidden_channels))
-        .group_by(Participant.association_id, session.status, session.feedback_opt_in,
-                  session.territory, session.age_band))
-    return [Participation(*row) for row in rows]
+    """Counts the sessions that went past consent, as the overview does, from the tallies."""
+    found: Counter = Counter()
+    for key, n in (await tallies.session_counts(tx, consultation_id)).items():
+        if key.went_on and key.channel not in hidden_channels:
+            found[(key.association_id, key.status, key.feedback_opt_in, key.territory,
+                   key.age_band)] += n
+    return [Participation(*group, n) for group, n in found.items()]
 
 
 async def theme_totals(tx: AsyncSession, answers: AnswerFilter,

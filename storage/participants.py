@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import tallies
 from storage.inserts import insert_ignoring_duplicates
 from storage.tables import Identity, Participant
 from storage.vault import Vault
@@ -66,5 +67,7 @@ async def referrals_of(tx: AsyncSession,
 async def set_referral(tx: AsyncSession, participant_id: int, **values: object) -> None:
     """Records how a participant came: some of invite_code, association_id and
     asked_association_at (when they were asked which association sent them, or None)."""
+    if "association_id" in values:  # their sessions now count for that association
+        await tallies.touch_participants(tx, [participant_id])
     await tx.execute(update(Participant.__table__)
                      .where(Participant.__table__.c.id == participant_id).values(**values))

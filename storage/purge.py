@@ -7,7 +7,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import labels as theme_labels
-from storage import users
+from storage import tallies, users
 from storage.tables import (
     Answer,
     AnswerLabel,
@@ -56,6 +56,7 @@ async def purge(tx: AsyncSession, now: datetime, *, idle_timeout: timedelta,
             ConsultationSession.consultation_id == consultation_id,
             ConsultationSession.updated_at < now - timedelta(days=days))
         old_answers = select(Answer.id).where(Answer.session_id.in_(old))
+        await tallies.touch_sessions(tx, old)
         labels += await _delete(tx, AnswerLabel, AnswerLabel.answer_id.in_(old_answers))
         deleted = await _delete(tx, Answer, Answer.session_id.in_(old))
         if deleted:  # their words may be in the summaries' terms: computed again

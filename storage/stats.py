@@ -6,11 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, case, cast, exists, func, literal, select
+from sqlalchemy import Text, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import tallies
 from storage.answer_queries import AnswerFilter
-from storage.tables import Answer, AnswerTheme, Association, ConsultationSession, Participant
+from storage.tables import Answer, AnswerTheme, Association
 
 # The engine's statuses (bot/engine/session.py), as stored in consultation_sessions.status.
 CONSENT, ACTIVE, COMPLETED, REFUSED = "consent", "active", "completed", "refused"
@@ -101,36 +102,24 @@ class Overview:
 
 async def overview(tx: AsyncSession, consultation_id: str,
                    hidden_channels: tuple[str, ...] = ()) -> Overview:
-    """Returns the funnel and its breakdowns, in one grouped query over the sessions; the
-    participants of `hidden_channels` (trials) are left out."""
-    session, participant = ConsultationSession, Participant
-    consented = session.state["consented"].as_boolean()
-    # Only sessions that ended early need the state read: the others' status says it all.
-    went_on = case((session.status.in_((ACTIVE, COMPLETED)), literal(True)),
-                   (session.status.in_(LEFT), func.coalesce(consented, False)),
-                   else_=literal(False))
-    rows = await tx.execute(
-        select(participant.channel, participant.association_id, session.territory,
-               session.status, went_on, func.count())
-        .join(participant, participant.id == session.participant_id)
-        .where(session.consultation_id == consultation_id,
-               participant.channel.not_in(hidden_channels))
-        .group_by(participant.channel, participant.association_id, session.territory,
-                  session.status, went_on))
+    """Returns the funnel and its breakdowns from the tallies; the participants of
+    `hidden_channels` (trials) are left out."""
     funnel = Funnel()
     channels: dict = {}
     associations: dict = {}
     territories: dict = {}
-    for channel, association_id, territory, status, started, n in rows:
-        started_n = n if started else 0
-        completed_n = n if status == COMPLETED else 0
+    for key, n in (await tallies.session_counts(tx, consultation_id)).items():
+        if key.channel in hidden_channels:
+            continue
+        started_n = n if key.went_on else 0
+        completed_n = n if key.status == COMPLETED else 0
         funnel.add(n, started_n, completed_n)
-        funnel.statuses[status] += n
-        if started and status in LEFT:
+        funnel.statuses[key.status] += n
+        if key.went_on and key.status in LEFT:
             funnel.left_after_consent += n
-        for groups, key in ((channels, channel), (associations, association_id),
-                            (territories, territory)):
-            groups.setdefault(key, Tally()).add(n, started_n, completed_n)
+        for groups, group in ((channels, key.channel), (associations, key.association_id),
+                              (territories, key.territory)):
+            groups.setdefault(group, Tally()).add(n, started_n, completed_n)
     names = await association_names(tx, [k for k in associations if k is not None])
     return Overview(
         funnel=funnel,
@@ -156,46 +145,19 @@ async def association_names(tx: AsyncSession,
     return dict((await tx.execute(statement)).all())
 
 
-def _hour(column, dialect: str):
-    """Returns an SQL expression of a UTC timestamp truncated to the hour, as text."""
-    if dialect == "postgresql":
-        return func.to_char(func.date_trunc("hour", func.timezone("UTC", column)),
-                            "YYYY-MM-DD HH24")
-    # SQLite keeps UTC timestamps as "YYYY-MM-DD HH:MM:SS…" text: cutting it costs less
-    # than strftime on every row.
-    return func.substr(column, 1, 13)
-
-
-def shown(session, hidden_channels: tuple[str, ...]):
-    """Returns the condition that keeps a session of a participant not on a hidden channel."""
-    return ~exists().where(Participant.id == session.participant_id,
-                           Participant.channel.in_(hidden_channels))
-
-
 async def timeline(tx: AsyncSession, consultation_id: str, *, weekly: bool,
-                   zone, hidden_channels: tuple[str, ...] = ()) -> list[Period]:
-    """Returns the sessions opened per day or ISO week in a time zone, with how many of them
-    were completed. Grouped by UTC hour in the database (one index range scan, the same SQL
-    shape on SQLite and PostgreSQL), then into local days here: zones shift by whole hours."""
-    hour = _hour(ConsultationSession.started_at, tx.bind.dialect.name)
-    conditions = [ConsultationSession.consultation_id == consultation_id]
-    if hidden_channels:
-        conditions.append(shown(ConsultationSession, hidden_channels))
-    rows = await tx.execute(
-        select(hour, func.count(),
-               func.sum(case((ConsultationSession.status == COMPLETED, 1), else_=0)))
-        .where(*conditions)
-        .group_by(hour))
+                   hidden_channels: tuple[str, ...] = ()) -> list[Period]:
+    """Returns the sessions opened per day or ISO week (Paris time), with how many of them
+    were completed."""
     periods: dict[datetime, list[int]] = {}
-    for text, sessions, completed in rows:
-        local = datetime.fromisoformat(text + ":00+00:00").astimezone(zone)
-        day = local.date()
+    days = await tallies.sessions_per_day(tx, consultation_id, hidden_channels)
+    for day, (sessions, completed) in days.items():
         if weekly:
             day -= timedelta(days=day.weekday())
-        start = datetime(day.year, day.month, day.day, tzinfo=zone)
+        start = datetime(day.year, day.month, day.day, tzinfo=tallies.ZONE)
         counts = periods.setdefault(start, [0, 0])
         counts[0] += sessions
-        counts[1] += completed or 0
+        counts[1] += completed
     return [Period(start, *periods[start]) for start in sorted(periods)]
 
 
@@ -218,12 +180,21 @@ def _value_key(value: object) -> str:
 
 
 async def choice_counts(tx: AsyncSession, answers: AnswerFilter) -> ChoiceCounts:
-    """Counts a closed question's valid answers per value. Grouped on the JSON text (a few
-    distinct values, even for a million answers), lists of a multiple choice expanded here."""
-    as_text = cast(Answer.value, Text)
-    rows = await tx.execute(select(as_text, func.count())
-                            .where(and_(*answers.conditions()), Answer.valid.is_(True))
-                            .group_by(as_text))
+    """Counts a closed question's valid answers per value: from the tallies when the filter
+    takes every answer, else grouped on the JSON text (a few distinct values, even for a
+    million answers); lists of a multiple choice expanded here."""
+    if answers.whole():
+        grouped = Counter()
+        for key, n in (await tallies.answer_counts(tx, answers.consultation_id)).items():
+            if key.question_id == answers.question_id and key.valid \
+                    and key.channel not in answers.hidden_channels:
+                grouped[key.value] += n
+        rows = grouped.items()
+    else:
+        as_text = cast(Answer.value, Text)
+        rows = await tx.execute(select(as_text, func.count())
+                                .where(and_(*answers.conditions()), Answer.valid.is_(True))
+                                .group_by(as_text))
     counts: Counter = Counter()
     respondents = skipped = 0
     for text, n in rows:
@@ -292,7 +263,13 @@ async def theme_counts(tx: AsyncSession, answers: AnswerFilter,
 
 
 async def answers_per_question(tx: AsyncSession, answers: AnswerFilter) -> dict[str, int]:
-    """Counts a filter's answers per question."""
+    """Counts a filter's answers per question (from the tallies when it takes them all)."""
+    if answers.whole() and answers.question_id is None:
+        found: Counter = Counter()
+        for key, n in (await tallies.answer_counts(tx, answers.consultation_id)).items():
+            if key.channel not in answers.hidden_channels:
+                found[key.question_id] += n
+        return dict(found)
     rows = await tx.execute(select(Answer.question_id, func.count())
                             .where(and_(*answers.conditions()))
                             .group_by(Answer.question_id))
@@ -302,11 +279,8 @@ async def answers_per_question(tx: AsyncSession, answers: AnswerFilter) -> dict[
 async def trial_sessions(tx: AsyncSession, consultation_id: str,
                          channels: tuple[str, ...]) -> int:
     """Counts a consultation's sessions of participants on these (trial) channels."""
-    return await tx.scalar(
-        select(func.count()).select_from(ConsultationSession)
-        .join(Participant, Participant.id == ConsultationSession.participant_id)
-        .where(ConsultationSession.consultation_id == consultation_id,
-               Participant.channel.in_(channels))) or 0
+    counts = await tallies.session_counts(tx, consultation_id)
+    return sum(n for key, n in counts.items() if key.channel in channels)
 
 
 async def participants_by_profile(tx: AsyncSession, consultation_id: str,
@@ -314,13 +288,9 @@ async def participants_by_profile(tx: AsyncSession, consultation_id: str,
                                   ) -> dict[tuple[str | None, str | None], int]:
     """Counts the sessions that said where they live or how old they are, per (territory,
     age band): the participants whose profile can be compared with the population."""
-    session = ConsultationSession
-    conditions = [session.consultation_id == consultation_id,
-                  (session.territory.is_not(None)) | (session.age_band.is_not(None))]
-    if hidden_channels:
-        conditions.append(shown(session, hidden_channels))
-    rows = await tx.execute(
-        select(session.territory, session.age_band, func.count())
-        .where(*conditions)
-        .group_by(session.territory, session.age_band))
-    return {(territory, age): n for territory, age, n in rows}
+    found: Counter = Counter()
+    for key, n in (await tallies.session_counts(tx, consultation_id)).items():
+        if key.channel not in hidden_channels and \
+                (key.territory is not None or key.age_band is not None):
+            found[(key.territory, key.age_band)] += n
+    return dict(found)

@@ -1,10 +1,11 @@
 """The database tables, as SQLAlchemy 2 declarative models."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -441,6 +442,66 @@ class AdminVisit(Base):
                                          primary_key=True)
     page: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class SessionTally(Base):
+    """Sessions of a consultation counted by what the pages break them down by: per Paris
+    day of their start, and over all days (day NULL). Kept by storage/tallies.py."""
+
+    __tablename__ = "tally_sessions"
+    __table_args__ = (Index("ix_tally_sessions_consultation_day", "consultation_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    association_id: Mapped[int | None] = mapped_column(Integer)
+    territory: Mapped[str | None] = mapped_column(String(12))
+    age_band: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    went_on: Mapped[bool] = mapped_column(Boolean)
+    feedback_opt_in: Mapped[bool | None] = mapped_column(Boolean)
+    sessions: Mapped[int] = mapped_column(Integer)
+
+
+class AnswerTally(Base):
+    """Answers not set aside, counted per question, value and channel: per Paris day of
+    their session's start, and over all days (day NULL). Kept by storage/tallies.py."""
+
+    __tablename__ = "tally_answers"
+    __table_args__ = (Index("ix_tally_answers_consultation_day", "consultation_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    question_id: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)  # canonical JSON text
+    valid: Mapped[bool] = mapped_column(Boolean)
+    answers: Mapped[int] = mapped_column(Integer)
+
+
+class TallyState(Base):
+    """That a consultation's tallies were counted, when, and how many passes so far."""
+
+    __tablename__ = "tally_state"
+
+    consultation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    refreshed_at: Mapped[datetime] = mapped_column(Timestamp)
+    passes: Mapped[int] = mapped_column(Integer)  # a pass writes only if none came between
+
+
+class TallyMark(Base):
+    """A day of a consultation whose counts changed since the last pass: a session written,
+    an answer added or set aside, an erasure, a purge, an association found later."""
+
+    __tablename__ = "tally_marks"
+    __table_args__ = (Index("ix_tally_marks_consultation", "consultation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    marked_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class LoginFailure(Base):

@@ -1,11 +1,9 @@
 """The overview of a consultation: who took part, how far they went, where and when."""
 
-import asyncio
-
 from aiohttp import web
 
 from admin import auth, charts, filters, maps
-from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, TRIAL_CHANNELS, get
+from admin.consultations import CHANNELS, DEPARTEMENTS, TRIAL_CHANNELS, get
 from admin.pages import config, render
 from storage import stats, visits
 
@@ -25,16 +23,12 @@ async def overview(request: web.Request) -> web.StreamResponse:
     db = config(request).db
     hidden = filters.hidden_channels(request.query)
 
-    async def read(query, *args, **kwargs):
-        async with db.read() as tx:
-            return await query(tx, consultation.id, *args, **kwargs)
-
-    # Two connections at once: each query scans the sessions once, and the database runs
-    # them side by side (SQLite's driver works in a thread of its own per connection).
-    found, periods, trials = await asyncio.gather(
-        read(stats.overview, hidden),
-        read(stats.timeline, weekly=PERIODS[period], zone=PARIS, hidden_channels=hidden),
-        read(stats.trial_sessions, TRIAL_CHANNELS))
+    # From the tallies: as quick with a million answers as with a thousand.
+    async with db.read() as tx:
+        found = await stats.overview(tx, consultation.id, hidden)
+        periods = await stats.timeline(tx, consultation.id, weekly=PERIODS[period],
+                                       hidden_channels=hidden)
+        trials = await stats.trial_sessions(tx, consultation.id, TRIAL_CHANNELS)
     funnel = found.funnel
     steps = [("Sessions ouvertes", funnel.sessions),
              ("Consentement donné (commencées)", funnel.started),

@@ -8,6 +8,7 @@ import pytest
 
 from bot import app as bot_app
 from bot.engine import Session, Status
+from storage import tallies
 from storage.tables import Answer, AnswerTheme, ConsultationSession, Identity, Participant
 from tests.admin.conftest import NOW
 
@@ -41,6 +42,7 @@ async def add_person(db, *, consultation: str = "mobilite", channel: str = "tele
             started_at=at, updated_at=at,
             completed_at=at if status == "completed" else None)
         tx.add(session)
+        await tallies.touch_records(tx, [session])  # as the product's writes do
         await tx.flush()
         for index, theme in enumerate(themes):
             answer = Answer(session_id=session.id, participant_id=person.id,

@@ -3,7 +3,7 @@
 import itertools
 from datetime import datetime
 
-from storage import search
+from storage import search, tallies
 from storage.tables import Answer, AnswerTheme, ConsultationSession, Participant
 from tests.admin.conftest import NOW
 
@@ -31,6 +31,7 @@ async def add_session(db, *, consultation: str = "mobilite", status: str = "comp
             age_band=age_band, started_at=started_at, updated_at=started_at,
             completed_at=started_at if status == "completed" else None)
         tx.add(session)
+        await tallies.touch_records(tx, [session])  # as the product's writes do
         await tx.flush()
         for answer in answers:
             source = answer.get("source", "model" if answer.get("theme") else None)
