@@ -40,12 +40,18 @@ def _centre(path: str) -> tuple[float, float]:
     return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
 
 
-def departements(title: str, counts: dict[str, int], unit: str = "participants") -> Markup:
-    """Returns the map of the five départements, each shaded by its count and labelled."""
+def departements(title: str, counts: dict[str, int],
+                 unit: tuple[str, str] = ("participant", "participants")) -> Markup:
+    """Returns the map of the five départements, each shaded by its count and labelled;
+    `unit` is the word for what is counted, singular and plural."""
+
+    def counted(n: int) -> str:  # French: 0 and 1 take the singular
+        return f"{n} {unit[0] if n <= 1 else unit[1]}"
+
     data = _outlines()
     x, y, width, height = data["viewBox"]
     largest = max(counts.values(), default=0) or 1
-    summary = "; ".join(f"{d['name']} : {counts.get(code, 0)} {unit}"
+    summary = "; ".join(f"{d['name']} : {counted(counts.get(code, 0))}"
                         for code, d in data["departements"].items())
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="{x} {y} {width} '
              f'{height}" width="{round(width * 4)}" height="{round(height * 4)}" '
@@ -57,7 +63,7 @@ def departements(title: str, counts: dict[str, int], unit: str = "participants")
         step = 0 if n == 0 else min(len(SHADES) - 1, 1 + int(3 * n / largest))
         parts.append(f'<path d="{departement["path"]}" fill="{SHADES[step]}" '
                      f'stroke="{PAPER}" stroke-width="0.8"><title>{escape(departement["name"])}'
-                     f" : {n} {escape(unit)}</title></path>")
+                     f" : {escape(counted(n))}</title></path>")
         cx, cy = departement["centre"]
         dx, dy = LABEL_SHIFT.get(code, (0.0, 0.0))
         cx, cy = cx + dx, cy + dy

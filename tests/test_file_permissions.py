@@ -26,7 +26,7 @@ def relais(cwd: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, timeout=180, check=False)
 
 
-def test_the_database_secret_and_invitations_are_for_the_owner_alone(tmp_path):
+def test_the_database_secret_invitations_exports_and_models_are_for_the_owner_alone(tmp_path):
     old = os.umask(0o022)  # a usual umask: files would be world-readable by default
     try:
         assert relais(tmp_path, "db", "upgrade").returncode == 0
@@ -35,10 +35,16 @@ def test_the_database_secret_and_invitations_are_for_the_owner_alone(tmp_path):
         made = relais(tmp_path, "invite", "create", "--association", "Les Amis du Vélo",
                       "--consultation", "mobilite", "--out", "invitations")
         assert made.returncode == 0, made.stderr
+        exported = relais(tmp_path, "export", "--consultation", "mobilite", "--out",
+                          "reponses.csv")
+        assert exported.returncode == 0, exported.stderr
+        trained = relais(tmp_path, "nlp", "train", "--consultation", "mobilite")
+        assert trained.returncode == 0, trained.stderr
     finally:
         os.umask(old)
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"relais.db", ".relais-secret"}
+    assert {p.name for p in files} >= {"relais.db", ".relais-secret", "reponses.csv"}
+    assert any(p.parts[len(tmp_path.parts)] == "models" for p in files)
     assert any(p.suffix == ".png" for p in files) and any(p.suffix == ".svg" for p in files)
     for path in files:
         assert mode(path) & 0o077 == 0, f"{path.name}: {oct(mode(path))}"

@@ -53,7 +53,8 @@ async def overview(request: web.Request) -> web.StreamResponse:
         "trials": trials, "trials_shown": not hidden,
         "region_map": maps.departements(
             "Sessions commencées par département",
-            {g.key: g.tally.started for g in found.by_territory if g.key}, "commencées"),
+            {g.key: g.tally.started for g in found.by_territory if g.key},
+            ("commencée", "commencées")),
         "funnel_chart": charts.bars("Parcours des participants", [
             charts.Bar(name, n, n / funnel.sessions if funnel.sessions else None)
             for name, n in steps]),

@@ -31,8 +31,8 @@ async def test_every_page_opens_after_real_conversations(as_role, relais):
         assert response.status == 200, (consultation, tab, await response.text())
     # The conversations went through the web simulator: trials, counted when asked for.
     body = await (await web.get("/admin/consultations/mobilite")).text()
-    assert "Nord : 0 commencées" in body and "1 conversation d'essai" in body
+    assert "Nord : 0 commencée</title>" in body and "1 conversation d'essai" in body
     assert '<th scope="row">Nord</th>' not in body
     body = await (await web.get("/admin/consultations/mobilite?essais=1")).text()
     # The conversation's postcode, 59000, is counted, on the map and in the table.
-    assert "Nord : 1 commencées" in body and '<th scope="row">Nord</th>' in body
+    assert "Nord : 1 commencée</title>" in body and '<th scope="row">Nord</th>' in body

@@ -114,8 +114,8 @@ async def test_the_map_colours_each_departement_by_its_sessions(as_role, db, ass
     body = await (await web.get(URL)).text()
     svg = body[body.index('class="graphique carte"'):]
     svg = svg[:svg.index("</svg>")]
-    assert "Nord : 2 commencées" in svg and "Aisne : 1 commencées" in svg
-    assert "Oise : 0 commencées" in svg
+    assert "Nord : 2 commencées" in svg and "Aisne : 1 commencée</title>" in svg
+    assert "Oise : 0 commencée</title>" in svg
     # Darker for more: the Nord (2 started) is darker than the Oise (none).
     fills = dict(re.findall(r'<path d="[^"]*" fill="(#[0-9a-f]{6})"[^>]*><title>([^ ]+)', svg))
     by_name = {name: fill for fill, name in fills.items()}

@@ -6,6 +6,7 @@ import random
 import signal
 import socket
 import sqlite3
+import stat
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -136,5 +137,10 @@ async def test_nothing_acknowledged_is_lost_when_killed(fake_twilio, tmp_path, i
     assert set(received) == {form(n)["From"] for n in range(MESSAGES)}
     duplicates = len(received) - 2 * MESSAGES
     assert 0 <= duplicates <= KILLS * 100, duplicates
+    # The journal holds what citizens wrote: its folder and files are the owner's alone.
+    spool = tmp_path / "spool"
+    for path in [spool, *spool.rglob("*")] if spool.exists() else []:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path.name
+    assert spool.exists() or intake == "database"
     print(f"\nintake {intake}: {MESSAGES} messages, {KILLS} kills: 0 lost, "
           f"{duplicates} SMS sent twice")
