@@ -12,6 +12,10 @@ from storage.answer_queries import AnswerFilter
 from storage.database import Database
 
 COMPLETED, STOPPED = "completed", "stopped"
+# Below this many people (or answers) a share or an index moves with a single one of them: it
+# is shown, with a word of caution, as representativeness does.
+SMALL_SAMPLE = 30
+CAUTION = "peu de données : à lire avec prudence"
 
 
 @dataclass(frozen=True)
@@ -25,11 +29,18 @@ class Indicator:
     definition: str
     detail: str = ""  # e.g. "7 / 9", shown beside the value
     method: str = ""  # how it is computed, for those who ask: under "Méthode"
+    base: int | None = None  # how many people or answers a share or an index rests on
+
+    @property
+    def fragile(self) -> bool:
+        """Tells whether the value rests on too few people or answers to be read as is."""
+        return self.value is not None and self.base is not None and self.base < SMALL_SAMPLE
 
     @property
     def shown(self) -> str:
-        """Returns the value written the French way."""
-        return shown(self.value, self.unit) + (f" ({self.detail})" if self.detail else "")
+        """Returns the value written the French way, with a caution when it rests on little."""
+        return (shown(self.value, self.unit) + (f" ({self.detail})" if self.detail else "")
+                + (f" — {CAUTION}" if self.fragile else ""))
 
 
 @dataclass(frozen=True)
@@ -130,16 +141,16 @@ async def compute(db: Database, consultation: Consultation,
                   "(comme « commencées » dans la vue d'ensemble) ; les refus sont exclus."),
         Indicator("taux_completion", "Taux de complétion", _share(completed, total), "part",
                   "Part des participants qui ont répondu jusqu'à la dernière question.",
-                  f"{completed} / {total}"),
+                  f"{completed} / {total}", base=total),
         Indicator("taux_desinscription", "Taux de désinscription (STOP)",
                   _share(stopped, total), "part",
                   "Part des participants qui ont écrit STOP (ou ARRET) pendant la "
-                  "consultation et ne reçoivent plus rien.", f"{stopped} / {total}"),
+                  "consultation et ne reçoivent plus rien.", f"{stopped} / {total}", base=total),
         Indicator("part_revue", "Réponses revues par un agent", _share(reviewed, themed),
                   "part",
                   "Part des réponses libres classées dont un agent a confirmé ou corrigé le "
                   "thème ; les autres gardent le thème du modèle ou celui du participant.",
-                  f"{reviewed} / {themed}"),
+                  f"{reviewed} / {themed}", base=themed),
         Indicator("themes_couverts", "Thèmes couverts",
                   _share(len(covered), len(consultation.themes)), "part",
                   "Thèmes de la grille qui ont au moins une réponse, sur le nombre de thèmes "
@@ -151,29 +162,30 @@ async def compute(db: Database, consultation: Consultation,
         Indicator("part_demande_retour", "Participants qui ont demandé un retour",
                   _share(opted_in, total), "part",
                   "Part des participants qui ont répondu oui à la question sur le retour.",
-                  f"{opted_in} / {total}"),
+                  f"{opted_in} / {total}", base=total),
         Indicator("part_retour", "Participants qui ont reçu un retour",
                   _share(reached, total), "part",
                   "Part des participants à qui au moins un message de retour a été envoyé par "
-                  "leur canal.", f"{reached} / {total}"),
+                  "leur canal.", f"{reached} / {total}", base=total),
         Indicator("diversite_territoires", "Diversité des territoires",
                   diversity(region_counts, len(REGION)), "indice",
                   "Les participants viennent-ils de tous les départements ? 1 : autant de "
                   "chacun des 5 ; 0 : tous du même. Hors région et inconnus ne comptent pas.",
-                  method=ENTROPY_METHOD),
+                  method=ENTROPY_METHOD, base=sum(region_counts.values())),
         Indicator("diversite_ages", "Diversité des âges",
                   diversity({band: ages.get(band, 0) for band in age_labels},
                             len(age_labels)), "indice",
                   "Toutes les générations ont-elles répondu ? 1 : autant de chaque tranche "
                   "d'âge ; 0 : une seule. Les âges non donnés ne comptent pas.",
-                  method=ENTROPY_METHOD),
+                  method=ENTROPY_METHOD, base=sum(ages.get(band, 0) for band in age_labels)),
         Indicator("accord_agents", "Accord entre agents", agreement.share, "part",
-                  AGREEMENT_DEFINITION, f"{agreement.agreed} / {agreement.answers}"),
+                  AGREEMENT_DEFINITION, f"{agreement.agreed} / {agreement.answers}",
+                  base=agreement.answers),
         Indicator("kappa_agents", "Accord entre agents, hasard déduit", agreement.kappa,
                   "indice",
                   "Les agents s'accordent-ils plus que s'ils choisissaient au hasard ? 0 : "
                   "pas mieux que le hasard ; au-delà de 0,6 : bon accord ; 1 : accord parfait.",
-                  method=KAPPA_DEFINITION),
+                  method=KAPPA_DEFINITION, base=agreement.answers),
     ]
     return Report(
         participants=total, associations=associations,

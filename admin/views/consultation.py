@@ -4,6 +4,7 @@ from aiohttp import web
 
 from admin import auth, charts, filters, maps
 from admin.consultations import CHANNELS, DEPARTEMENTS, TRIAL_CHANNELS, get
+from admin.indicators import SMALL_SAMPLE
 from admin.pages import config, render
 from storage import stats, visits
 
@@ -50,7 +51,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     timeline = [(p.start.strftime(label), p) for p in periods]
     return render(request, "consultation.html", {
         "consultation": consultation, "tab": "vue", "funnel": funnel, "period": period,
-        "trials": trials, "trials_shown": not hidden,
+        "trials": trials, "trials_shown": not hidden, "small_sample": SMALL_SAMPLE,
         "region_map": maps.departements(
             "Sessions commencées par département",
             {g.key: g.tally.started for g in found.by_territory if g.key},

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from admin.indicators import diversity, shown
+from admin.indicators import Indicator, diversity, shown
 from storage import conversations, labels
 from storage.tables import ConsultationSession, FeedbackMessage, OutboxMessage
 from tests.admin.conftest import NOW
@@ -68,18 +68,19 @@ async def test_every_indicator_on_a_hand_computed_consultation(as_role, consulta
     web = await as_role("official")
     page = await (await web.get(PAGE)).text()
     entropy = -(2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3)) / math.log(5)  # 0.3955
+    careful = " — peu de données : à lire avec prudence"  # 4 people: every share is fragile
     expected = {
         "participants": "4",
-        "taux_completion": "50,0\u00a0% (2 / 4)",
-        "taux_desinscription": "25,0\u00a0% (1 / 4)",
-        "part_revue": "25,0\u00a0% (1 / 4)",
-        "themes_couverts": "33,3\u00a0% (3 / 9)",
+        "taux_completion": "50,0\u00a0% (2 / 4)" + careful,
+        "taux_desinscription": "25,0\u00a0% (1 / 4)" + careful,
+        "part_revue": "25,0\u00a0% (1 / 4)" + careful,
+        "themes_couverts": "33,3\u00a0% (3 / 9)",  # the grid's themes, not a sample
         "delai_retour": "2\u00a0j 3\u00a0h",
-        "part_demande_retour": "50,0\u00a0% (2 / 4)",
-        "part_retour": "25,0\u00a0% (1 / 4)",
-        "diversite_territoires": f"{entropy:.2f}".replace(".", ","),
-        "diversite_ages": f"{entropy:.2f}".replace(".", ","),
-        "accord_agents": "— (0 / 0)",
+        "part_demande_retour": "50,0\u00a0% (2 / 4)" + careful,
+        "part_retour": "25,0\u00a0% (1 / 4)" + careful,
+        "diversite_territoires": f"{entropy:.2f}".replace(".", ",") + careful,
+        "diversite_ages": f"{entropy:.2f}".replace(".", ",") + careful,
+        "accord_agents": "— (0 / 0)",  # no value: nothing to be careful about
         "kappa_agents": "—",
     }
     assert {key: figure(page, key) for key in expected} == expected
@@ -87,6 +88,13 @@ async def test_every_indicator_on_a_hand_computed_consultation(as_role, consulta
     assert "Entropie de Shannon de la répartition" in page
     assert "Les Amis du Vélo" in page and "66,7" in page  # 2 of its 3 went to the end
     assert "Sans association" in page
+
+
+@pytest.mark.parametrize(("base", "fragile"), [(None, False), (1, True), (29, True), (30, False)])
+def test_a_share_on_fewer_than_thirty_is_said_fragile(base, fragile):
+    item = Indicator("taux", "Taux", 0.5, "part", "Une part.", "1 / 2", base=base)
+    assert item.fragile is fragile
+    assert item.shown.endswith("à lire avec prudence") is fragile
 
 
 async def test_an_empty_consultation_shows_dashes_not_errors(as_role):
@@ -133,4 +141,4 @@ async def test_a_stop_before_consent_is_no_participation(as_role, db):
     await add_session(db, status="completed")
     web = await as_role("official")
     page = await (await web.get(PAGE)).text()
-    assert figure(page, "taux_desinscription") == "50,0\u00a0% (1 / 2)"
+    assert figure(page, "taux_desinscription").startswith("50,0\u00a0% (1 / 2) — peu de")

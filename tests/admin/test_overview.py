@@ -41,7 +41,8 @@ async def test_the_funnel_counts_started_completed_refused_and_stopped(as_role, 
     # Started: 3 completed, 1 active, 1 stopped after consent; not the one stopped before.
     assert "<strong>5</strong> commencées" in body
     assert "<strong>3</strong> terminées" in body
-    assert "<strong>60,0\u00a0%</strong> taux de complétion" in body
+    assert "<strong>60,0\u00a0%</strong> taux de complétion <em class=\"prudence\">(sur 5 " \
+        "personnes : à lire avec prudence)</em>" in body
     assert ">1<" in row(body, "Consentement refusé")
     assert ">2<" in row(body, "Arrêtées (STOP), à toute étape")
     assert ">1<" in row(body, "Interrompues après le consentement (arrêt, effacement, échec)")
