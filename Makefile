@@ -31,10 +31,10 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/engine.py
 
-# Admin pages at 1,000,000 answers on SQLite; PostgreSQL: make bench-admin BENCH_ARGS="--database
-# postgresql --url postgresql+asyncpg://USER@HOST/DATABASE" (the database is emptied).
+# Admin pages at 100,000 then 1,000,000 answers on SQLite; PostgreSQL: make bench-admin
+# BENCH_ARGS="--database postgresql --url postgresql+asyncpg://USER@HOST/DATABASE" (emptied).
 bench-admin: install
-	$(BIN)/python benchmarks/admin.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/admin.py --answers 100000,1000000 $(BENCH_ARGS)
 
 # Mutation testing of the modules that hold the README's promises, each against its own fast
 # tests (tests/mutation_testing.py, tests/README.md); one worker; not part of CI. Prints each

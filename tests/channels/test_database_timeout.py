@@ -26,12 +26,17 @@ async def stuck(database_url: str):
     """Holds the write lock of the test database from another connection until exit."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        connection = sqlite3.connect(url.database, isolation_level=None, timeout=30)
+        connection = sqlite3.connect(url.database, isolation_level=None, timeout=30,
+                                     check_same_thread=False)
         try:
-            connection.execute("BEGIN EXCLUSIVE")
-            yield
+            # In a thread: waiting for the lock must not stop the event loop, or a write
+            # the application has begun could never reach its COMMIT (a deadlock of 30 s).
+            await asyncio.to_thread(connection.execute, "BEGIN EXCLUSIVE")
+            try:
+                yield
+            finally:
+                connection.execute("ROLLBACK")
         finally:
-            connection.execute("ROLLBACK")
             connection.close()
         return
     database = Database(database_url)
