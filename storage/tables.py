@@ -529,3 +529,8 @@ class FeedbackMessage(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The action plan's tables live in their own module; imported here so that Base.metadata
+# (migrations, the schema test, the test database's emptying) always knows them.
+from storage import plan_tables  # noqa: E402, F401

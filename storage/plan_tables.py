@@ -1,0 +1,115 @@
+"""The tables of the shared action plan: actions, their themes, statuses, milestones,
+history and comments."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.tables import Base, Timestamp
+
+
+class ActionStatus(Base):
+    """A status an action can have, as data: Relais ships five, an operator may add others."""
+
+    __tablename__ = "action_statuses"
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_progress: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class Action(Base):
+    """An action of the plan, by the Region or an association, maybe part of a larger one."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_consultation", "consultation_id"),
+                      Index("ix_actions_parent", "parent_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
+    consultation_id: Mapped[str | None] = mapped_column(ForeignKey("consultations.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The owner: a service of the Region in words, or an association.
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    owner_association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="SET NULL"))
+    # A key of action_statuses; not a foreign key, so the shipped statuses need no row.
+    status: Mapped[str] = mapped_column(String(20))
+    # 0–100 set by hand; NULL on a parent means computed from its children.
+    progress: Mapped[int | None] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An association's proposal, and what officials decided about it.
+    proposer_association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="SET NULL"))
+    decision: Mapped[str | None] = mapped_column(String(12))  # accepted | merged | declined
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actions.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ActionTheme(Base):
+    """A consultation theme (and maybe one question) whose answers an action responds to."""
+
+    __tablename__ = "action_themes"
+    __table_args__ = (Index("ix_action_themes_consultation_theme", "consultation_id", "theme"),)
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    question_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class Milestone(Base):
+    """A dated step in the story of an action."""
+
+    __tablename__ = "action_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"),
+                                           index=True)
+    on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ActionChange(Base):
+    """One field of an action changed: who, when, the old and new values."""
+
+    __tablename__ = "action_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"),
+                                           index=True)
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    actor: Mapped[str] = mapped_column(String(120))
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+
+
+class ActionComment(Base):
+    """A comment on an action, by an official or an association."""
+
+    __tablename__ = "action_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"),
+                                           index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL"))
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(Timestamp)
