@@ -28,12 +28,21 @@ ACTIONS = {
     "consultation.published": "Consultation publiée",
     "participant.erased": "Réponses effacées à la demande du participant (SUPPRIMER)",
     "purge": "Purge des données arrivées à échéance",
+    "plan.action_created": "Action ajoutée au plan",
+    "plan.action_proposed": "Action proposée par une association",
+    "plan.action_changed": "Action du plan modifiée",
+    "plan.comment_added": "Commentaire sur une action",
+    "plan.milestone_added": "Jalon ajouté à une action",
+    "plan.proposal_decided": "Décision sur une proposition",
+    "plan.imported": "Plan importé (CSV)",
+    "plan.exported": "Plan exporté (CSV)",
 }
 FAMILIES = {"login": "Connexions", "user": "Comptes", "theme": "Thèmes",
             "answer": "Réponses écartées", "quote": "Citations", "feedback": "Retours",
             "invite": "Invitations", "association": "Associations",
             "consultation": "Consultations", "participant": "Participants",
-            "export": "Exports", "purge": "Purges", "logout": "Déconnexions"}
+            "export": "Exports", "purge": "Purges", "logout": "Déconnexions",
+            "plan": "Plan d'actions"}
 DETAILS = {
     "consultation": "consultation", "consultation_id": "consultation", "what": "contenu",
     "format": "format", "question": "question", "filters": "filtres", "rows": "lignes",
@@ -42,6 +51,8 @@ DETAILS = {
     "role": "rôle", "email": "adresse", "association": "association",
     "second_factor": "double authentification", "was_enabled": "était activée",
     "version": "version", "account": "compte", "code": "code",
+    "fields": "champs", "decision": "décision", "merged_into": "fusionnée dans",
+    "created": "créées", "updated": "modifiées",
 }
 ACTORS = {"system": "Relais", "cli": "opérateur (ligne de commande)",
           "participant": "participant", "admin-view": "vue d'administration",

@@ -327,3 +327,23 @@ async def decide(tx: AsyncSession, row: Action, decision: str, reason: str,
 async def association_names(tx: AsyncSession) -> dict[int, str]:
     """Returns every association's name by id."""
     return dict((await tx.execute(select(Association.id, Association.name))).all())
+
+
+def tree_order(rows: list[Action]) -> list[tuple[Action, int]]:
+    """Returns actions parents first, each followed by its children, with their depth."""
+    by_parent: dict[int | None, list[Action]] = defaultdict(list)
+    ids = {row.id for row in rows}
+    for row in rows:
+        by_parent[row.parent_id if row.parent_id in ids else None].append(row)
+    ordered: list[tuple[Action, int]] = []
+    seen: set[int] = set()
+
+    def walk(parent: int | None, depth: int) -> None:
+        for row in by_parent.get(parent, []):
+            if row.id not in seen:  # a loop, should one slip in, is not walked twice
+                seen.add(row.id)
+                ordered.append((row, depth))
+                walk(row.id, depth + 1)
+
+    walk(None, 0)
+    return ordered

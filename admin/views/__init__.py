@@ -11,6 +11,8 @@ from admin.views import (
     home,
     indicators,
     journal,
+    plan,
+    plan_action,
     questions,
     representativeness,
     review,
@@ -24,3 +26,4 @@ ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.route
 ROUTE_TABLES += [review.routes, curation.routes, exports.routes, indicators.routes]
 ROUTE_TABLES += [bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]
+ROUTE_TABLES += [plan.routes, plan_action.routes]
