@@ -36,6 +36,7 @@ ACTIONS = {
     "plan.proposal_decided": "Décision sur une proposition",
     "plan.imported": "Plan importé (CSV)",
     "plan.exported": "Plan exporté (CSV)",
+    "plan.status_added": "Statut d'action ajouté",
 }
 FAMILIES = {"login": "Connexions", "user": "Comptes", "theme": "Thèmes",
             "answer": "Réponses écartées", "quote": "Citations", "feedback": "Retours",

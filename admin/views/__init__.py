@@ -13,6 +13,7 @@ from admin.views import (
     journal,
     plan,
     plan_action,
+    plan_file,
     questions,
     representativeness,
     review,
@@ -26,4 +27,4 @@ ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.route
 ROUTE_TABLES += [review.routes, curation.routes, exports.routes, indicators.routes]
 ROUTE_TABLES += [bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]
-ROUTE_TABLES += [plan.routes, plan_action.routes]
+ROUTE_TABLES += [plan.routes, plan_action.routes, plan_file.routes]

@@ -61,17 +61,17 @@ def owner_label(row: Action, names: dict[int, str]) -> str:
 @auth.requires("official", "association")
 async def page(request: web.Request) -> web.StreamResponse:
     """Shows the whole plan, with the form to add (official) or propose (association)."""
-    return await _render(request, None)
+    return await render_plan(request, None)
 
 
 @routes.get("/plan/consultations/{consultation}")
 @auth.requires("official", "association")
 async def consultation_page(request: web.Request) -> web.StreamResponse:
     """Shows the plan of one consultation."""
-    return await _render(request, await consultations.get(request))
+    return await render_plan(request, await consultations.get(request))
 
 
-async def _render(request: web.Request, consultation: Consultation | None, *,
+async def render_plan(request: web.Request, consultation: Consultation | None, *,
                   errors: list[str] | None = None, status: int = 200,
                   draft: plan.Fields | None = None) -> web.StreamResponse:
     found = await context(request, consultation.id if consultation else None)
@@ -80,7 +80,13 @@ async def _render(request: web.Request, consultation: Consultation | None, *,
         "draft": draft or plan.Fields("", consultation_id=consultation.id if consultation
                                       else None),
         "created": request.query.get("cree"), "proposed": request.query.get("propose"),
-        "imported": request.query.get("importe")}, status=status)
+        "imported": _imported(request.query.get("importe", ""))}, status=status)
+
+
+def _imported(value: str) -> tuple[int, int] | None:
+    """Reads the counts an import left in the address: created-updated."""
+    created, _, updated = value.partition("-")
+    return (int(created), int(updated)) if created.isdigit() and updated.isdigit() else None
 
 
 @routes.post("/plan/actions")
@@ -89,7 +95,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     """Adds an action to the plan."""
     values, errors = await _read(request)
     if errors:
-        return await _render(request, None, errors=errors, status=400, draft=values)
+        return await render_plan(request, None, errors=errors, status=400, draft=values)
     settings, user = config(request), auth.current_user(request)
     async with settings.db.transaction() as tx:
         row = await plan.create(tx, values, user.actor, settings.clock())
@@ -115,7 +121,7 @@ async def propose(request: web.Request) -> web.StreamResponse:
                          owner_association_id=user.association_id)
     errors += await check(request, values, found)
     if errors:
-        return await _render(request, None, errors=errors, status=400, draft=values)
+        return await render_plan(request, None, errors=errors, status=400, draft=values)
     settings = config(request)
     async with settings.db.transaction() as tx:
         row = await plan.create(tx, values, user.actor, settings.clock(),

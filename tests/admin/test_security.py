@@ -588,6 +588,8 @@ ACCESS = {
     ("POST", "/plan/actions/{action_id}/commentaires"): {"official", "association"},
     ("POST", "/plan/actions/{action_id}/jalons"): OFFICIAL,
     ("POST", "/plan/actions/{action_id}/decision"): OFFICIAL,
+    ("GET", "/plan/export.csv"): OFFICIAL,
+    ("POST", "/plan/import"): OFFICIAL,
 }
 
 
