@@ -183,3 +183,17 @@ async def test_the_command_line_imports_all_or_nothing(relais, db, database_url,
     async with db.read() as tx:
         assert await tx.scalar(select(func.count()).select_from(Action)) == 3
         assert (await plan.action(tx, 1)).status == "en_cours"
+
+
+async def test_an_operator_adds_a_status_from_the_command_line(relais, db, database_url,
+                                                               tmp_path):
+    done = run_relais(database_url, tmp_path, "plan", "status", "add", "suspendue",
+                      "Suspendue", "--avancement", "50")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "statut suspendue : Suspendue"
+    refused = run_relais(database_url, tmp_path, "plan", "status", "add", "en_cours", "Double")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "relais: le statut « en_cours » existe déjà"
+    async with db.read() as tx:
+        status = (await plan.statuses(tx))["suspendue"]
+    assert (status.name, status.default_progress) == ("Suspendue", 50)
