@@ -37,6 +37,9 @@ ACTIONS = {
     "plan.imported": "Plan importé (CSV)",
     "plan.exported": "Plan exporté (CSV)",
     "plan.status_added": "Statut d'action ajouté",
+    "plan.indicator_defined": "Indicateur de suivi ajouté",
+    "plan.measurement_recorded": "Mesure d'un indicateur saisie",
+    "plan.measurement_validated": "Mesure d'un indicateur validée",
 }
 FAMILIES = {"login": "Connexions", "user": "Comptes", "theme": "Thèmes",
             "answer": "Réponses écartées", "quote": "Citations", "feedback": "Retours",

@@ -148,6 +148,9 @@ class Relais:
         self.spawn(self.delivery.run())
         self.spawn(self.classification.run())
         self.spawn(self.tallying.run())
+        from bot import measuring  # the follow-up indicators, measured once a day
+
+        self.spawn(measuring.run(self.db, lambda: self.clock()))
 
     async def accept(self, message: IncomingMessage) -> None:
         """Stores what a webhook received, durably, before it is acknowledged."""

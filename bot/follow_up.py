@@ -27,6 +27,13 @@ def _day(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _value(value: float | None) -> str:
+    """Writes a measured value the French way: 12,5 or 40."""
+    if value is None:
+        return "—"
+    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
+
+
 def shares(found: follow_up.FollowUp, consultation: Consultation) -> list[dict]:
     """Returns each theme's label and share, counts under 5 hidden, most raised first."""
     rows = []
@@ -76,9 +83,12 @@ def setup(app: web.Application, relais: "Relais") -> None:
                     "themes": [described.themes.get(t, t) for t in action.themes],
                     "milestones": [(_day(m.on), m.title, m.text) for m in action.milestones]}
                    for action in found.actions]
+        indicators = [{"indicator": row, "value": _value(m.value if m else None),
+                       "target": _value(row.target), "on": _day(m.on if m else None),
+                       "comment": m.comment if m else ""} for row, m in found.indicators]
         return cached(request, aiohttp_jinja2.render_template("suivi_consultation.html", request, {
             "consultation": described, "shares": shares(found, described),
-            "answers": found.answers, "actions": actions,
+            "answers": found.answers, "actions": actions, "indicators": indicators,
             "updated": _day(found.updated_at), "small": SMALL}))
 
     app.router.add_get("/suivi", index)

@@ -1,4 +1,5 @@
-"""`relais plan …`: the action plan's CSV export and import, and its statuses."""
+"""`relais plan …`: the action plan's CSV export and import, its statuses, and the daily
+measurement of the indicators Relais computes."""
 
 import argparse
 import asyncio
@@ -27,6 +28,9 @@ def add_commands(commands) -> None:
     add.add_argument("--avancement", type=int, default=None,
                      help="avancement par défaut d'une action à ce statut (0 à 100)")
     add.set_defaults(run=_status_add)
+    measure = plan.add_parser("measure", help="mesurer aujourd'hui les indicateurs calculés "
+                                              "par Relais (une fois par jour au plus)")
+    measure.set_defaults(run=_measure)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -101,4 +105,18 @@ def _status_add(args: argparse.Namespace) -> int:
 
     status = asyncio.run(run())
     print(f"statut {status.key} : {status.name}")
+    return 0
+
+
+def _measure(_args: argparse.Namespace) -> int:
+    from bot import measuring
+    from bot.cli import _prepared
+    from bot.processor import utcnow
+
+    async def run() -> int:
+        async with _prepared(Settings.from_env()) as relais:
+            return await measuring.measure_once(relais.db, utcnow)
+
+    recorded = asyncio.run(run())
+    print(f"{recorded} mesure(s) enregistrée(s)")
     return 0

@@ -6,10 +6,10 @@ from datetime import datetime
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import plan
+from storage import plan, plan_indicators
 from storage.answer_queries import AnswerFilter
 from storage.indicators import theme_totals
-from storage.plan_tables import Action, Milestone
+from storage.plan_tables import Action, Indicator, Measurement, Milestone
 from storage.tables import Answer, AnswerTheme
 
 
@@ -35,6 +35,8 @@ class FollowUp:
     answers: int  # classified answers of the open questions
     themes: dict[str, int]  # theme id → answers that raise it
     actions: list[PublicAction]
+    # Each indicator of the consultation with its latest validated measurement, if any.
+    indicators: list[tuple[Indicator, Measurement | None]]
     updated_at: datetime | None
 
 
@@ -63,8 +65,14 @@ async def follow_up(tx: AsyncSession, consultation_id: str, question_ids: list[s
         None if progress.get(row.id) is None else round(progress[row.id]),
         row.starts_on, row.ends_on, linked.get(row.id, []), milestones.get(row.id, []))
         for row in shown]
-    updated = max((row.updated_at for row in shown), default=None)
-    return FollowUp(total or 0, themes, actions, updated)
+    rows = await plan_indicators.indicators(tx, consultation_id)
+    measured = await plan_indicators.measurements(tx, [row.id for row in rows],
+                                                  validated_only=True)
+    indicators = [(row, measured[row.id][-1] if measured.get(row.id) else None)
+                  for row in rows]
+    updated = max([row.updated_at for row in shown]
+                  + [m.validated_at for _, m in indicators if m is not None], default=None)
+    return FollowUp(total or 0, themes, actions, indicators, updated)
 
 
 async def public_counts(tx: AsyncSession) -> dict[str, tuple[int, datetime | None]]:

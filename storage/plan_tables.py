@@ -1,9 +1,20 @@
 """The tables of the shared action plan: actions, their themes, statuses, milestones,
-history and comments."""
+history and comments, and the follow-up indicators with their measurements."""
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.tables import Base, Timestamp
@@ -113,3 +124,52 @@ class ActionComment(Base):
         ForeignKey("associations.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class Indicator(Base):
+    """A follow-up indicator in the VISES spirit: the evaluation question it answers, how it
+    is measured, by whom, from what baseline to what target."""
+
+    __tablename__ = "plan_indicators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str | None] = mapped_column(ForeignKey("consultations.id"),
+                                                        index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text, default="")  # the evaluation question
+    level: Mapped[str] = mapped_column(String(12))  # activite | realisation | effet | processus
+    kind: Mapped[str] = mapped_column(String(12))  # quantitatif | qualitatif
+    definition: Mapped[str] = mapped_column(Text, default="")
+    method: Mapped[str] = mapped_column(String(20))  # calcule | enquete | entretien | …
+    source: Mapped[str] = mapped_column(Text, default="")
+    collector: Mapped[str] = mapped_column(String(200), default="")
+    validator: Mapped[str] = mapped_column(String(200), default="")
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    frequency: Mapped[str] = mapped_column(String(40), default="")
+    # What Relais measures itself for it (participants, completion…), or None: entered.
+    computed: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class Measurement(Base):
+    """A dated value of an indicator, with its comment and evidence, who entered it and who
+    validated it."""
+
+    __tablename__ = "plan_measurements"
+    # At most one automatic measurement per indicator and day, even with two workers.
+    __table_args__ = (UniqueConstraint("indicator_id", "automatic_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_indicators.id", ondelete="CASCADE"), index=True)
+    on: Mapped[date] = mapped_column(Date)
+    value: Mapped[float | None] = mapped_column(Float)  # None for a qualitative one
+    comment: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")  # e.g. redacted quotes
+    entered_by: Mapped[str] = mapped_column(String(120))
+    validated_by: Mapped[str | None] = mapped_column(String(120))
+    validated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    automatic_on: Mapped[date | None] = mapped_column(Date)  # set only when Relais measured
+    created_at: Mapped[datetime] = mapped_column(Timestamp)

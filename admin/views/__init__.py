@@ -14,6 +14,7 @@ from admin.views import (
     plan,
     plan_action,
     plan_file,
+    plan_indicators,
     questions,
     representativeness,
     review,
@@ -27,4 +28,4 @@ ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.route
 ROUTE_TABLES += [review.routes, curation.routes, exports.routes, indicators.routes]
 ROUTE_TABLES += [bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]
-ROUTE_TABLES += [plan.routes, plan_action.routes, plan_file.routes]
+ROUTE_TABLES += [plan.routes, plan_action.routes, plan_file.routes, plan_indicators.routes]

@@ -514,7 +514,8 @@ async def matrix(web, db, association):
     async with db.transaction() as tx:
         action = await plan.create(tx, plan.Fields("Une action"), "official:test", NOW)
     common = {"consultation": "mobilite", "question": "probleme", "user": str(target),
-              "answer": "1", "action_id": str(action.id)}
+              "answer": "1", "action_id": str(action.id), "indicator_id": "1",
+              "measurement_id": "1"}
     return ({**common, "association": str(association.id), "code": ours.code},
             {**common, "association": str(other.id), "code": theirs.code})
 
@@ -590,6 +591,10 @@ ACCESS = {
     ("POST", "/plan/actions/{action_id}/decision"): OFFICIAL,
     ("GET", "/plan/export.csv"): OFFICIAL,
     ("POST", "/plan/import"): OFFICIAL,
+    ("GET", "/plan/indicateurs"): {"official", "association"},
+    ("POST", "/plan/indicateurs"): OFFICIAL,
+    ("POST", "/plan/indicateurs/{indicator_id}/mesures"): {"official", "association"},
+    ("POST", "/plan/indicateurs/{indicator_id}/mesures/{measurement_id}/validation"): OFFICIAL,
 }
 
 

@@ -1,4 +1,5 @@
-"""the shared action plan: actions, their themes, statuses, milestones, history, comments
+"""the shared action plan: actions, their themes, statuses, milestones, history, comments,
+follow-up indicators and their measurements; feedback sent from an action
 
 Revision ID: 0014
 Revises: 0013
@@ -128,9 +129,67 @@ def upgrade() -> None:
                                 name=op.f('fk_action_comments_author_id_admin_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_action_comments')))
     op.create_index(op.f('ix_action_comments_action_id'), 'action_comments', ['action_id'])
+    op.create_table(
+        'plan_indicators',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('consultation_id', sa.String(length=40), nullable=True),
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('question', sa.Text(), nullable=False),
+        sa.Column('level', sa.String(length=12), nullable=False),
+        sa.Column('kind', sa.String(length=12), nullable=False),
+        sa.Column('definition', sa.Text(), nullable=False),
+        sa.Column('method', sa.String(length=20), nullable=False),
+        sa.Column('source', sa.Text(), nullable=False),
+        sa.Column('collector', sa.String(length=200), nullable=False),
+        sa.Column('validator', sa.String(length=200), nullable=False),
+        sa.Column('baseline', sa.Float(), nullable=True),
+        sa.Column('target', sa.Float(), nullable=True),
+        sa.Column('unit', sa.String(length=20), nullable=False),
+        sa.Column('frequency', sa.String(length=40), nullable=False),
+        sa.Column('computed', sa.String(length=40), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'],
+                                name=op.f('fk_plan_indicators_consultation_id_consultations')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_indicators')))
+    op.create_index(op.f('ix_plan_indicators_consultation_id'), 'plan_indicators',
+                    ['consultation_id'])
+    op.create_table(
+        'plan_measurements',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('indicator_id', sa.Integer(), nullable=False),
+        sa.Column('on', sa.Date(), nullable=False),
+        sa.Column('value', sa.Float(), nullable=True),
+        sa.Column('comment', sa.Text(), nullable=False),
+        sa.Column('evidence', sa.Text(), nullable=False),
+        sa.Column('entered_by', sa.String(length=120), nullable=False),
+        sa.Column('validated_by', sa.String(length=120), nullable=True),
+        sa.Column('validated_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('automatic_on', sa.Date(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['indicator_id'], ['plan_indicators.id'], ondelete='CASCADE',
+                                name=op.f('fk_plan_measurements_indicator_id_plan_indicators')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_measurements')),
+        sa.UniqueConstraint('indicator_id', 'automatic_on',
+                            name=op.f('uq_plan_measurements_indicator_id')))
+    op.create_index(op.f('ix_plan_measurements_indicator_id'), 'plan_measurements',
+                    ['indicator_id'])
+    with op.batch_alter_table('feedback_messages') as batch:
+        batch.add_column(sa.Column('action_id', sa.Integer(), nullable=True))
+        batch.create_index(batch.f('ix_feedback_messages_action_id'), ['action_id'])
+        batch.create_foreign_key(batch.f('fk_feedback_messages_action_id_actions'), 'actions',
+                                 ['action_id'], ['id'], ondelete='SET NULL')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('feedback_messages') as batch:
+        batch.drop_constraint(batch.f('fk_feedback_messages_action_id_actions'),
+                              type_='foreignkey')
+        batch.drop_index(batch.f('ix_feedback_messages_action_id'))
+        batch.drop_column('action_id')
+    op.drop_index(op.f('ix_plan_measurements_indicator_id'), table_name='plan_measurements')
+    op.drop_table('plan_measurements')
+    op.drop_index(op.f('ix_plan_indicators_consultation_id'), table_name='plan_indicators')
+    op.drop_table('plan_indicators')
     op.drop_index(op.f('ix_action_comments_action_id'), table_name='action_comments')
     op.drop_table('action_comments')
     op.drop_index(op.f('ix_action_history_action_id'), table_name='action_history')
