@@ -40,6 +40,7 @@ ACTIONS = {
     "plan.indicator_defined": "Indicateur de suivi ajouté",
     "plan.measurement_recorded": "Mesure d'un indicateur saisie",
     "plan.measurement_validated": "Mesure d'un indicateur validée",
+    "plan.participants_notified": "Participants informés d'une action",
 }
 FAMILIES = {"login": "Connexions", "user": "Comptes", "theme": "Thèmes",
             "answer": "Réponses écartées", "quote": "Citations", "feedback": "Retours",

@@ -15,6 +15,7 @@ from admin.views import (
     plan_action,
     plan_file,
     plan_indicators,
+    plan_notify,
     questions,
     representativeness,
     review,
@@ -29,3 +30,4 @@ ROUTE_TABLES += [review.routes, curation.routes, exports.routes, indicators.rout
 ROUTE_TABLES += [bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]
 ROUTE_TABLES += [plan.routes, plan_action.routes, plan_file.routes, plan_indicators.routes]
+ROUTE_TABLES += [plan_notify.routes]

@@ -6,10 +6,12 @@ from datetime import date
 from aiohttp import web
 
 from admin import auth, consultations, plan_form
+from admin.consultations import CHANNELS
 from admin.ids import id_or_404, parse_id
 from admin.pages import config, render
+from admin.views.feedback import euros
 from admin.views.plan import check, context
-from storage import audit, plan
+from storage import audit, plan, plan_notices
 from storage.plan_tables import Action
 
 routes = web.RouteTableDef()
@@ -23,7 +25,7 @@ FIELDS = {"création": "Création", "title": "Titre", "description": "Descriptio
 MAX_MILESTONE = 2000
 
 
-async def _action(request: web.Request) -> Action:
+async def load_action(request: web.Request) -> Action:
     action_id = id_or_404(request.match_info["action_id"])
     async with config(request).db.read() as tx:
         row = await plan.action(tx, action_id)
@@ -36,25 +38,33 @@ async def _action(request: web.Request) -> Action:
 @auth.requires("official", "association")
 async def page(request: web.Request) -> web.StreamResponse:
     """Shows an action: its fields, milestones, comments and history."""
-    return await _render(request, await _action(request))
+    return await render_action(request, await load_action(request))
 
 
-async def _render(request: web.Request, row: Action, *, errors: list[str] | None = None,
-                  draft: plan.Fields | None = None, status: int = 200) -> web.StreamResponse:
+async def render_action(request: web.Request, row: Action, *, errors: list[str] | None = None,
+                  draft: plan.Fields | None = None, status: int = 200, preview=None,
+                  notice: str = "") -> web.StreamResponse:
     found = await context(request)
+    user = auth.current_user(request)
     async with config(request).db.read() as tx:
         themes = (await plan.themes_of(tx, [row.id])).get(row.id, [])
         milestones = (await plan.milestones_of(tx, [row.id])).get(row.id, [])
         comments = await plan.comments(tx, row.id)
         history = await plan.history(tx, row.id)
+        # Counts of messages to participants are for officials, as on the feedback page.
+        notices = await plan_notices.sent(tx, row.consultation_id, row.id) \
+            if row.consultation_id and user.role == "official" else []
     line = next(line for line in found["lines"] if line.action.id == row.id)
     return render(request, "plan_action.html", {
         **found, "line": line, "action": row, "milestones": milestones, "comments": comments,
         "history": history, "fields": FIELDS, "errors": errors or [],
         "draft": draft or plan.fields_of(row, themes),
         "children": [line for line in found["lines"] if line.action.parent_id == row.id],
+        "notices": notices, "preview": preview, "notice": notice, "channels": CHANNELS,
+        "euros": euros,
         "flash": next((key for key in ("cree", "propose", "modifie", "commente", "jalon",
-                                       "decide") if key in request.query), None)},
+                                       "decide", "notifie", "deja") if key in request.query),
+                      None)},
         status=status)
 
 
@@ -62,7 +72,7 @@ async def _render(request: web.Request, row: Action, *, errors: list[str] | None
 @auth.requires("official")
 async def edit(request: web.Request) -> web.StreamResponse:
     """Changes an action; every change goes to its history."""
-    row = await _action(request)
+    row = await load_action(request)
     form = await request.post()
     found = {c.id: c for c in await consultations.all_consultations(request)}
     async with config(request).db.read() as tx:
@@ -70,7 +80,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
     values, errors = plan_form.read(form, found, names)
     errors += await check(request, values, found, row.id)
     if errors:
-        return await _render(request, row, errors=errors, draft=values, status=400)
+        return await render_action(request, row, errors=errors, draft=values, status=400)
     settings, user = config(request), auth.current_user(request)
     async with settings.db.transaction() as tx:
         row = await plan.action(tx, row.id)
@@ -86,10 +96,10 @@ async def edit(request: web.Request) -> web.StreamResponse:
 @auth.requires("official", "association")
 async def comment(request: web.Request) -> web.StreamResponse:
     """Adds a comment, signed by the association or as the Region's."""
-    row = await _action(request)
+    row = await load_action(request)
     text = str((await request.post()).get("texte", "")).strip()
     if not text or len(text) > plan_form.MAX_COMMENT:
-        return await _render(request, row, status=400, errors=[
+        return await render_action(request, row, status=400, errors=[
             f"Écrivez un commentaire de 1 à {plan_form.MAX_COMMENT} caractères."])
     settings, user = config(request), auth.current_user(request)
     async with settings.db.transaction() as tx:
@@ -104,7 +114,7 @@ async def comment(request: web.Request) -> web.StreamResponse:
 @auth.requires("official")
 async def milestone(request: web.Request) -> web.StreamResponse:
     """Adds a dated milestone to an action."""
-    row = await _action(request)
+    row = await load_action(request)
     form = await request.post()
     title = str(form.get("titre", "")).strip()
     text = str(form.get("texte", "")).strip()
@@ -118,7 +128,7 @@ async def milestone(request: web.Request) -> web.StreamResponse:
     if len(text) > MAX_MILESTONE:
         errors.append(f"Texte du jalon : au plus {MAX_MILESTONE} caractères.")
     if errors:
-        return await _render(request, row, errors=errors, status=400)
+        return await render_action(request, row, errors=errors, status=400)
     settings, user = config(request), auth.current_user(request)
     async with settings.db.transaction() as tx:
         row = await plan.action(tx, row.id)
@@ -132,7 +142,7 @@ async def milestone(request: web.Request) -> web.StreamResponse:
 @auth.requires("official")
 async def decide(request: web.Request) -> web.StreamResponse:
     """Accepts, merges or declines an association's proposal, with a reason it reads."""
-    row = await _action(request)
+    row = await load_action(request)
     form = await request.post()
     decision = str(form.get("decision", ""))
     reason = str(form.get("motif", "")).strip()
@@ -151,7 +161,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         if target is None or target.id == row.id:
             errors.append("Choisissez l'action dans laquelle la proposition est fusionnée.")
     if errors:
-        return await _render(request, row, errors=errors, status=400)
+        return await render_action(request, row, errors=errors, status=400)
     settings, user = config(request), auth.current_user(request)
     async with settings.db.transaction() as tx:
         row = await plan.action(tx, row.id)

@@ -589,6 +589,7 @@ ACCESS = {
     ("POST", "/plan/actions/{action_id}/commentaires"): {"official", "association"},
     ("POST", "/plan/actions/{action_id}/jalons"): OFFICIAL,
     ("POST", "/plan/actions/{action_id}/decision"): OFFICIAL,
+    ("POST", "/plan/actions/{action_id}/notification"): OFFICIAL,
     ("GET", "/plan/export.csv"): OFFICIAL,
     ("POST", "/plan/import"): OFFICIAL,
     ("GET", "/plan/indicateurs"): {"official", "association"},
