@@ -7,7 +7,8 @@ from markupsafe import Markup, escape
 from admin.charts import BAR, GRID, INK, OTHER, _open, scrolling
 
 
-def _number(value: float) -> str:
+def french_number(value: float) -> str:
+    """Writes a measured value the French way: 12,5 or 80."""
     text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
     return text.removesuffix(",0")
 
@@ -20,10 +21,10 @@ def history(title: str, points: Sequence[tuple[str, float]], target: float | Non
     width, height = left + plot_width + 20, top + plot_height + bottom
     values = [value for _, value in points] + ([target] if target is not None else [])
     largest = max(values, default=0) or 1
-    summary = "; ".join(f"{label} : {_number(value)} {unit}".strip()
+    summary = "; ".join(f"{label} : {french_number(value)} {unit}".strip()
                         for label, value in points) or "aucune mesure"
     if target is not None:
-        summary += f" ; cible {_number(target)} {unit}".rstrip()
+        summary += f" ; cible {french_number(target)} {unit}".rstrip()
     parts = _open(width, height, title, summary)
     base = top + plot_height
 
@@ -35,7 +36,7 @@ def history(title: str, points: Sequence[tuple[str, float]], target: float | Non
               f'<line x1="{left}" y1="{top}" x2="{left + plot_width}" y2="{top}" '
               f'stroke="{GRID}"/>',
               f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" fill="{INK}" '
-              f'font-size="11">{_number(largest)}</text>',
+              f'font-size="11">{french_number(largest)}</text>',
               f'<text x="{left - 6}" y="{base + 4}" text-anchor="end" fill="{INK}" '
               f'font-size="11">0</text>']
     if target is not None:
@@ -43,7 +44,7 @@ def history(title: str, points: Sequence[tuple[str, float]], target: float | Non
                   f'y2="{y(target)}" stroke="{OTHER}" stroke-width="2" '
                   f'stroke-dasharray="6 4"/>',
                   f'<text x="{left + plot_width}" y="{y(target) - 4}" text-anchor="end" '
-                  f'fill="{OTHER}" font-size="12">cible {escape(_number(target))}</text>']
+                  f'fill="{OTHER}" font-size="12">cible {escape(french_number(target))}</text>']
     step = plot_width / max(len(points) - 1, 1)
     xy = [(round(left + index * step, 1), y(value)) for index, (_, value) in enumerate(points)]
     if len(xy) > 1:

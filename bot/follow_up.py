@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admin.consultations import PARIS, TRIAL_CHANNELS, Consultation, from_definition
+from admin.indicator_chart import french_number
 from storage import catalog, follow_up
 
 if TYPE_CHECKING:
@@ -28,10 +29,8 @@ def _day(value: date | datetime | None) -> str:
 
 
 def _value(value: float | None) -> str:
-    """Writes a measured value the French way: 12,5 or 40."""
-    if value is None:
-        return "—"
-    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
+    """Writes a measured value the French way, or a dash."""
+    return "—" if value is None else french_number(value)
 
 
 def shares(found: follow_up.FollowUp, consultation: Consultation) -> list[dict]:

@@ -86,6 +86,7 @@ async def _render(request: web.Request, *, errors: list[str] | None = None,
         "cards": shown, "consultations": found, "levels": LEVELS, "kinds": KINDS,
         "methods": {k: v for k, v in METHODS.items() if k != "calcule"},
         "all_methods": METHODS, "errors": errors or [], "by_whom": by_whom,
+        "number": indicator_chart.french_number,
         "flash": next((key for key in ("defini", "mesure", "valide") if key in request.query),
                       None)}, status=status)
 
