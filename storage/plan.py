@@ -241,14 +241,19 @@ def counted(row: Action) -> bool:
 def progress(rows: list[Action], known: dict[str, Status]) -> dict[int, float | None]:
     """Returns each action's progress: set by hand, else rolled up from its children, else
     its status's default."""
-    with_children = {row.parent_id for row in rows if row.parent_id is not None}
+    # Forms and imports refuse cycles; two edits at once could still close one: its actions
+    # are then read as roots rather than breaking every page of the plan.
+    looping = set(has_cycle({row.id: row.parent_id for row in rows}))
+    with_children = {row.parent_id for row in rows
+                     if row.parent_id is not None and row.id not in looping}
     nodes = {}
     for row in rows:
         value = row.progress
         if value is None and row.id not in with_children:
             status = known.get(row.status)
             value = status.default_progress if status else None
-        nodes[row.id] = Node(row.parent_id, value, row.weight, counted(row))
+        parent = None if row.id in looping else row.parent_id
+        nodes[row.id] = Node(parent, value, row.weight, counted(row))
     return rollup(nodes)
 
 
@@ -346,4 +351,8 @@ def tree_order(rows: list[Action]) -> list[tuple[Action, int]]:
                 walk(row.id, depth + 1)
 
     walk(None, 0)
+    for row in rows:  # actions caught in a cycle of parents, shown rather than lost
+        if row.id not in seen:
+            seen.add(row.id)
+            ordered.append((row, 0))
     return ordered

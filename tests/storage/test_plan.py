@@ -76,3 +76,16 @@ def test_problems_name_each_bad_field():
         "titre vide", "statut inconnu « inconnu »", "avancement hors de 0–100 (120)",
         "poids hors de 0–1000 (-1)", "fin avant le début", "parent inconnu (9)",
         "thème inconnu « nulle_part »"]
+
+
+async def test_a_cycle_slipped_in_by_two_edits_breaks_no_page(relais, db):
+    async with db.transaction() as tx:
+        first = await plan.create(tx, plan.Fields("A", progress=10), "o", NOW)
+        second = await plan.create(tx, plan.Fields("B", progress=30, parent_id=first.id),
+                                   "o", NOW)
+        first.parent_id = second.id  # as two officials' edits, each valid alone, would leave
+        rows = await plan.actions(tx)
+        found = plan.progress(rows, await plan.statuses(tx))
+    assert found == {first.id: 10.0, second.id: 30.0}
+    assert [(row.id, depth) for row, depth in plan.tree_order(rows)] == [(first.id, 0),
+                                                                        (second.id, 0)]
