@@ -1,6 +1,7 @@
 """Follow-up indicators: those Relais computes, measured at most once a day; the others
 entered by officials or associations, validated by officials, shown against their target."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -134,3 +135,18 @@ async def test_a_computed_indicator_takes_no_measurement_by_hand(as_role, db, re
         "csrf": token, "date": date(2027, 1, 1).isoformat(), "valeur": "999"})
     assert response.status == 400
     assert "mesuré par Relais" in await response.text()
+
+
+async def test_the_worker_measures_by_itself(aiohttp_client, relais, monkeypatch):
+    monkeypatch.setattr(measuring, "START_SECONDS", 0.0)
+    await aiohttp_client(create_web_app(relais))  # the worker's loops started
+
+    async def count() -> int:
+        async with relais.db.read() as tx:
+            return await tx.scalar(select(func.count()).select_from(Measurement))
+
+    for _ in range(200):  # one transaction per consultation: wait for the three
+        if await count() >= 15:
+            break
+        await asyncio.sleep(0.05)
+    assert await count() == 15
