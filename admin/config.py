@@ -52,6 +52,8 @@ class AdminConfig:
     # The parts a phone receives, one per SMS segment, after the SMS alphabet's replacements.
     sms_parts: Callable[[str], list[str]] | None = None
     sms_segment_price_eur: float = 0.08
+    # The public address of the server, for links in messages (the follow-up page).
+    public_url: str = ""
     # Reverse proxies whose X-Forwarded-For is believed (sign-in throttling per address).
     trusted_proxies: frozenset[str] = frozenset()
     # Second factor (TOTP): "optional", or "required" for officials and admins.

@@ -28,12 +28,26 @@ ACTIONS = {
     "consultation.published": "Consultation publiée",
     "participant.erased": "Réponses effacées à la demande du participant (SUPPRIMER)",
     "purge": "Purge des données arrivées à échéance",
+    "plan.action_created": "Action ajoutée au plan",
+    "plan.action_proposed": "Action proposée par une association",
+    "plan.action_changed": "Action du plan modifiée",
+    "plan.comment_added": "Commentaire sur une action",
+    "plan.milestone_added": "Jalon ajouté à une action",
+    "plan.proposal_decided": "Décision sur une proposition",
+    "plan.imported": "Plan importé (CSV)",
+    "plan.exported": "Plan exporté (CSV)",
+    "plan.status_added": "Statut d'action ajouté",
+    "plan.indicator_defined": "Indicateur de suivi ajouté",
+    "plan.measurement_recorded": "Mesure d'un indicateur saisie",
+    "plan.measurement_validated": "Mesure d'un indicateur validée",
+    "plan.participants_notified": "Participants informés d'une action",
 }
 FAMILIES = {"login": "Connexions", "user": "Comptes", "theme": "Thèmes",
             "answer": "Réponses écartées", "quote": "Citations", "feedback": "Retours",
             "invite": "Invitations", "association": "Associations",
             "consultation": "Consultations", "participant": "Participants",
-            "export": "Exports", "purge": "Purges", "logout": "Déconnexions"}
+            "export": "Exports", "purge": "Purges", "logout": "Déconnexions",
+            "plan": "Plan d'actions"}
 DETAILS = {
     "consultation": "consultation", "consultation_id": "consultation", "what": "contenu",
     "format": "format", "question": "question", "filters": "filtres", "rows": "lignes",
@@ -42,6 +56,8 @@ DETAILS = {
     "role": "rôle", "email": "adresse", "association": "association",
     "second_factor": "double authentification", "was_enabled": "était activée",
     "version": "version", "account": "compte", "code": "code",
+    "fields": "champs", "decision": "décision", "merged_into": "fusionnée dans",
+    "created": "créées", "updated": "modifiées",
 }
 ACTORS = {"system": "Relais", "cli": "opérateur (ligne de commande)",
           "participant": "participant", "admin-view": "vue d'administration",

@@ -148,6 +148,9 @@ class Relais:
         self.spawn(self.delivery.run())
         self.spawn(self.classification.run())
         self.spawn(self.tallying.run())
+        from bot import measuring  # the follow-up indicators, measured once a day
+
+        self.spawn(measuring.run(self.db, lambda: self.clock()))
 
     async def accept(self, message: IncomingMessage) -> None:
         """Stores what a webhook received, durably, before it is acknowledged."""
@@ -273,6 +276,7 @@ def admin_config(relais: Relais) -> "AdminConfig":
                        sms_segments=lambda text: gsm7.segments(gsm7.normalise(text)).count,
                        sms_parts=lambda text: gsm7.split(gsm7.normalise(text)),
                        sms_segment_price_eur=settings.sms_price_eur,
+                       public_url=settings.public_url or "",
                        trusted_proxies=settings.trusted_proxies,
                        second_factor=settings.admin_second_factor,
                        seal=relais.vault.seal_secret,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot import logs
+from bot import logs, plan_cli
 from bot.engine.territory import REGION_DEPARTEMENTS
 from bot.settings import Settings, SettingsError, log_settings
 
@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     purge.set_defaults(run=_purge)
     _user_commands(commands)
     _export_command(commands)
+    plan_cli.add_commands(commands)
     return parser
 
 

@@ -1,5 +1,5 @@
-"""HTTP routes of the bot: health checks, the privacy notice, one's own answers and the local
-simulator."""
+"""HTTP routes of the bot: health checks, the privacy notice, one's own answers, the public
+follow-up and the local simulator."""
 
 import socket
 from typing import TYPE_CHECKING
@@ -8,7 +8,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot import heartbeat, simulator
+from bot import follow_up, heartbeat, simulator
 from bot.my_data import Held
 from storage import conversations, migrate, workers
 
@@ -103,5 +103,6 @@ def setup(app: web.Application, relais: "Relais") -> None:
     app.router.add_get("/confidentialite", privacy)
     app.router.add_get("/mes-donnees/{token}", my_data)
     app.router.add_static("/static", STATIC)
+    follow_up.setup(app, relais)
     if relais.settings.simulator_enabled:
         simulator.setup(app, relais)

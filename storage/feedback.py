@@ -41,6 +41,8 @@ class Audience:
     consultation_id: str
     theme: str | None = None  # only those with an answer in this theme
     territory: str | None = None  # only those of this département
+    # Only those with an answer in any of these themes: an action's, when it is told about.
+    themes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ async def recipients(tx: AsyncSession, audience: Audience) -> list[tuple[int, st
         conditions.append(exists().where(Answer.session_id == session.id,
                                          AnswerTheme.answer_id == Answer.id,
                                          AnswerTheme.theme == audience.theme))
+    if audience.themes:
+        conditions.append(exists().where(Answer.session_id == session.id,
+                                         AnswerTheme.answer_id == Answer.id,
+                                         AnswerTheme.theme.in_(audience.themes)))
     rows = await tx.execute(select(Participant.id, Participant.channel).distinct()
                             .join(session, session.participant_id == Participant.id)
                             .where(*conditions).order_by(Participant.id))
@@ -93,9 +99,10 @@ def per_channel(people: list[tuple[int, str]]) -> dict[str, int]:
 
 
 async def send(tx: AsyncSession, audience: Audience, text: str, author: str,
-               at: datetime) -> FeedbackMessage:
-    """Stores a feedback message and queues it for each recipient; raises AlreadySent when the
-    same message went to the same people moments ago."""
+               at: datetime, action_id: int | None = None) -> FeedbackMessage:
+    """Stores a feedback message (maybe about an action of the plan) and queues it for each
+    recipient; raises AlreadySent when the same message went to the same people moments
+    ago."""
     # Two sends of one consultation wait for each other, so a double click cannot slip
     # between the check and the insert (SQLite already has one writer at a time).
     if tx.bind.dialect.name == "postgresql":
@@ -104,13 +111,15 @@ async def send(tx: AsyncSession, audience: Audience, text: str, author: str,
     twin = await tx.scalar(select(FeedbackMessage.id).where(
         FeedbackMessage.consultation_id == audience.consultation_id,
         FeedbackMessage.theme == audience.theme, FeedbackMessage.territory == audience.territory,
-        FeedbackMessage.text == text, FeedbackMessage.created_at >= at - DUPLICATE_WINDOW))
+        FeedbackMessage.text == text, FeedbackMessage.action_id == action_id,
+        FeedbackMessage.created_at >= at - DUPLICATE_WINDOW))
     if twin is not None:
         raise AlreadySent(twin)
     people = await recipients(tx, audience)
     message = FeedbackMessage(consultation_id=audience.consultation_id, theme=audience.theme,
                               territory=audience.territory, text=text, author=author,
-                              created_at=at, sent_at=at, recipients=len(people))
+                              created_at=at, sent_at=at, recipients=len(people),
+                              action_id=action_id)
     tx.add(message)
     await tx.flush()
     for participant_id, channel in people:

@@ -529,3 +529,11 @@ class FeedbackMessage(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Sent from an action of the plan ("vous avez dit, nous avons fait"), to its themes.
+    action_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actions.id", ondelete="SET NULL"), index=True)
+
+
+# The action plan's tables live in their own module; imported here so that Base.metadata
+# (migrations, the schema test, the test database's emptying) always knows them.
+from storage import plan_tables  # noqa: E402, F401

@@ -11,6 +11,11 @@ from admin.views import (
     home,
     indicators,
     journal,
+    plan,
+    plan_action,
+    plan_file,
+    plan_indicators,
+    plan_notify,
     questions,
     representativeness,
     review,
@@ -24,3 +29,5 @@ ROUTE_TABLES += [consultation.routes, questions.routes, representativeness.route
 ROUTE_TABLES += [review.routes, curation.routes, exports.routes, indicators.routes]
 ROUTE_TABLES += [bilan.routes]
 ROUTE_TABLES += [associations.routes, feedback.routes]
+ROUTE_TABLES += [plan.routes, plan_action.routes, plan_file.routes, plan_indicators.routes]
+ROUTE_TABLES += [plan_notify.routes]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin import auth, indicators
+from admin import auth, indicators, plan_bilan
 from admin.consultations import CHANNELS, PARIS, TRIAL_CHANNELS, Consultation, Question, get
 from admin.pages import config, record, render
 from storage import curation, labels, stats
@@ -108,7 +108,8 @@ async def gather(request: web.Request, consultation: Consultation) -> dict:
     return {"consultation": consultation, "report": report, "open_questions": open_questions,
             "closed_questions": [_closed(q, closed[q.id]) for q in consultation.questions
                                  if q.closed],
-            "method": method, "feedback": feedback, "now": config(request).clock()}
+            "method": method, "feedback": feedback, "now": config(request).clock(),
+            **await plan_bilan.gather(request, consultation)}
 
 
 def _closed(question: Question, found: stats.ChoiceCounts) -> ClosedQuestion:

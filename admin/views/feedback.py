@@ -64,7 +64,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
     problem = _problem(draft, consultation)
     if problem is not None:
         return await _render(request, consultation, draft, error=problem, status=400)
-    preview = await _preview(request, draft.audience(consultation), draft.text)
+    preview = await make_preview(request, draft.audience(consultation), draft.text)
     if form.get("action") != "envoyer":
         return await _render(request, consultation, draft, preview=preview)
     if form.get("confirmer") != "oui":
@@ -103,7 +103,9 @@ def _problem(draft: Draft, consultation: Consultation) -> str | None:
     return None
 
 
-async def _preview(request: web.Request, audience: feedback.Audience, text: str) -> Preview:
+async def make_preview(request: web.Request, audience: feedback.Audience,
+                       text: str) -> Preview:
+    """Counts who would receive a text now, per channel, and what it would cost by SMS."""
     settings = config(request)
     async with settings.db.read() as tx:
         people = await feedback.recipients(tx, audience)
@@ -126,10 +128,10 @@ async def _render(request: web.Request, consultation: Consultation, draft: Draft
         "consultation": consultation, "tab": "retours", "draft": draft, "preview": preview,
         "error": error, "history": history, "sent": sent, "again": again,
         "channels": CHANNELS, "departements": DEPARTEMENTS, "max_text": MAX_TEXT,
-        "warn_segments": WARN_SEGMENTS, "euros": _euros}, status=status)
+        "warn_segments": WARN_SEGMENTS, "euros": euros}, status=status)
 
 
-def _euros(amount: float | None) -> str:
+def euros(amount: float | None) -> str:
     """Formats an amount the French way: 12,34 €."""
     return "—" if amount is None else f"{amount:,.2f}".replace(",", "\u202f") \
         .replace(".", ",") + "\u00a0€"

@@ -18,7 +18,7 @@ from admin.app import create_app
 from admin.config import CONFIG, AdminConfig
 from bot.app import admin_config, build, create_web_app
 from bot.settings import Settings
-from storage import audit, invites, users
+from storage import audit, invites, plan, users
 from storage.tables import AdminSession, AdminUser, Base, LoginFailure
 from storage.vault import Vault
 from tests.admin.conftest import NOW, PASSWORD, add_user, csrf_of, form_token
@@ -511,8 +511,11 @@ async def matrix(web, db, association):
     await add_user(db, "cible@region.example.fr", "official")
     async with db.read() as tx:
         target = (await users.by_email(tx, "cible@region.example.fr")).id
+    async with db.transaction() as tx:
+        action = await plan.create(tx, plan.Fields("Une action"), "official:test", NOW)
     common = {"consultation": "mobilite", "question": "probleme", "user": str(target),
-              "answer": "1"}
+              "answer": "1", "action_id": str(action.id), "indicator_id": "1",
+              "measurement_id": "1"}
     return ({**common, "association": str(association.id), "code": ours.code},
             {**common, "association": str(other.id), "code": theirs.code})
 
@@ -576,6 +579,23 @@ ACCESS = {
     ("POST", "/associations/{association}/invitations"): {"official", "association"},
     ("GET", "/invitations/{code}/affiche"): {"official", "association"},
     ("POST", "/invitations/{code}/{action}"): {"official", "association"},
+    # the shared action plan: officials and associations see it all; officials decide
+    ("GET", "/plan"): {"official", "association"},
+    ("GET", "/plan/consultations/{consultation}"): {"official", "association"},
+    ("POST", "/plan/actions"): OFFICIAL,
+    ("POST", "/plan/propositions"): {"association"},
+    ("GET", "/plan/actions/{action_id}"): {"official", "association"},
+    ("POST", "/plan/actions/{action_id}"): OFFICIAL,
+    ("POST", "/plan/actions/{action_id}/commentaires"): {"official", "association"},
+    ("POST", "/plan/actions/{action_id}/jalons"): OFFICIAL,
+    ("POST", "/plan/actions/{action_id}/decision"): OFFICIAL,
+    ("POST", "/plan/actions/{action_id}/notification"): OFFICIAL,
+    ("GET", "/plan/export.csv"): OFFICIAL,
+    ("POST", "/plan/import"): OFFICIAL,
+    ("GET", "/plan/indicateurs"): {"official", "association"},
+    ("POST", "/plan/indicateurs"): OFFICIAL,
+    ("POST", "/plan/indicateurs/{indicator_id}/mesures"): {"official", "association"},
+    ("POST", "/plan/indicateurs/{indicator_id}/mesures/{measurement_id}/validation"): OFFICIAL,
 }
 
 

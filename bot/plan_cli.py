@@ -1,0 +1,122 @@
+"""`relais plan …`: the action plan's CSV export and import, its statuses, and the daily
+measurement of the indicators Relais computes."""
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+
+
+def add_commands(commands) -> None:
+    """Adds `relais plan` and its subcommands to the parser."""
+    plan = commands.add_parser("plan", help="plan d'actions partagé").add_subparsers(
+        title="plan", metavar="ACTION")
+    export = plan.add_parser("export", help="écrire le plan en CSV (« ; », UTF-8 avec BOM)")
+    export.add_argument("--out", type=Path, help="fichier à écrire (sinon la sortie standard)")
+    export.set_defaults(run=_export)
+    load = plan.add_parser("import", help="importer un CSV du plan : tout ou rien")
+    load.add_argument("file", type=Path, metavar="FICHIER")
+    load.set_defaults(run=_import)
+    status = plan.add_parser("status", help="statuts des actions").add_subparsers(
+        title="statuts", metavar="ACTION")
+    add = status.add_parser("add", help="ajouter un statut")
+    add.add_argument("key", metavar="CLE", help="a-z, 0-9 et _, par exemple suspendue")
+    add.add_argument("name", metavar="NOM", help="son nom en français")
+    add.add_argument("--description", default="")
+    add.add_argument("--avancement", type=int, default=None,
+                     help="avancement par défaut d'une action à ce statut (0 à 100)")
+    add.set_defaults(run=_status_add)
+    measure = plan.add_parser("measure", help="mesurer aujourd'hui les indicateurs calculés "
+                                              "par Relais (une fois par jour au plus)")
+    measure.set_defaults(run=_measure)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from admin import plan_csv
+    from bot.cli import _prepared
+    from bot.processor import utcnow
+    from storage import audit
+
+    async def run() -> tuple[str, int]:
+        async with _prepared(Settings.from_env()) as relais:
+            async with relais.db.read() as tx:
+                content, rows = await plan_csv.export(tx)
+            async with relais.db.transaction() as tx:
+                audit.record(tx, actor="cli", action="plan.exported", at=utcnow(),
+                             details={"rows": rows})
+            return content, rows
+
+    content, rows = asyncio.run(run())
+    data = content.encode("utf-8")
+    if args.out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        args.out.write_bytes(data)
+    print(f"{rows} action(s) exportée(s)"
+          + (f" dans {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from admin import plan_csv
+    from bot.cli import _prepared
+    from bot.processor import utcnow
+    from storage import audit
+
+    data = args.file.read_bytes()
+
+    async def run():
+        async with _prepared(Settings.from_env()) as relais:
+            async with relais.db.read() as tx:
+                rows, problems = await plan_csv.read(tx, data)
+            if problems:
+                return problems
+            async with relais.db.transaction() as tx:
+                counts = await plan_csv.apply(tx, rows, "cli", utcnow())
+                audit.record(tx, actor="cli", action="plan.imported", at=utcnow(),
+                             details={"created": counts[0], "updated": counts[1]})
+            return counts
+
+    found = asyncio.run(run())
+    if isinstance(found, list):
+        for problem in found:
+            print(f"relais: {args.file}: {problem}", file=sys.stderr)
+        print(f"relais: rien n'est importé ({len(found)} problème(s))", file=sys.stderr)
+        return 1
+    print(f"{found[0]} action(s) créée(s), {found[1]} modifiée(s)", file=sys.stderr)
+    return 0
+
+
+def _status_add(args: argparse.Namespace) -> int:
+    from bot.cli import _prepared
+    from bot.processor import utcnow
+    from storage import audit, plan
+
+    async def run():
+        async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
+            status = await plan.add_status(tx, args.key, args.name, args.description,
+                                           args.avancement)
+            audit.record(tx, actor="cli", action="plan.status_added", target=status.key,
+                         at=utcnow())
+            return status
+
+    status = asyncio.run(run())
+    print(f"statut {status.key} : {status.name}")
+    return 0
+
+
+def _measure(_args: argparse.Namespace) -> int:
+    from bot import measuring
+    from bot.cli import _prepared
+    from bot.processor import utcnow
+
+    async def run() -> int:
+        async with _prepared(Settings.from_env()) as relais:
+            return await measuring.measure_once(relais.db, utcnow)
+
+    recorded = asyncio.run(run())
+    print(f"{recorded} mesure(s) enregistrée(s)")
+    return 0
