@@ -33,16 +33,16 @@ from zoneinfo import ZoneInfo
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 
 from admin import passwords  # noqa: E402
 from bot.app import build, create_web_app  # noqa: E402
 from bot.consultations import describe  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from storage import invites, labels, migrate, tallies, users  # noqa: E402
+from storage import feedback, invites, labels, migrate, tallies, users  # noqa: E402
 from storage.database import Database  # noqa: E402
-from storage.tables import Answer  # noqa: E402
+from storage.tables import Answer, AnswerTheme  # noqa: E402
 
 CONSULTATIONS = ("mobilite", "jeunesse")
 START = datetime(2026, 9, 7, 5, 0, tzinfo=UTC)  # a Monday; answers spread over 8 weeks
@@ -112,6 +112,8 @@ class Rows:
     sessions: list = field(default_factory=list)
     answers: list = field(default_factory=list)
     labels: list = field(default_factory=list)
+    themes: list = field(default_factory=list)
+    identities: list = field(default_factory=list)
 
 
 COLUMNS = {
@@ -125,6 +127,8 @@ COLUMNS = {
                 "association_id", "territory", "theme", "theme_score", "theme_source"),
     "answer_labels": ("id", "answer_id", "theme", "source", "score", "model_version", "actor",
                       "created_at"),
+    "answer_themes": ("answer_id", "theme", "consultation_id", "question_id", "score", "source"),
+    "identities": ("participant_id", "address_ciphertext"),
 }
 JSON_COLUMNS = {"state", "value"}
 TIME_COLUMNS = {"created_at", "stopped_at", "started_at", "updated_at", "completed_at",
@@ -145,6 +149,7 @@ class Filler:
         self.theme_texts: dict[tuple[str, str, str], Counter] = {}
         self.themes = {c: [t["id"] for t in flows[c]["themes"]] for c in flows}
         self.pending_labels: list[tuple] = []
+        self.pending_themes: list[tuple] = []
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -255,7 +260,7 @@ class Filler:
             raw = str(value)
         else:
             redacted = rng.choice(OPENINGS) + rng.choice(SENTENCES)
-            value, raw = redacted, redacted
+            value, raw = None, redacted  # one raw copy of free text, as Relais keeps it
             themes = self.themes[consultation]
             # A few themes carry most answers, as in real consultations.
             theme = themes[min(len(themes) - 1, int(rng.random() ** 1.8 * len(themes)))]
@@ -279,6 +284,8 @@ class Filler:
                                             source, None, None,
                                             EMAIL if source == "official" else None,
                                             at + timedelta(days=1)))
+            self.pending_themes.append((answer_id, theme, consultation, question["id"], score,
+                                        source))
         return (answer_id, session_id, participant_id, consultation, question["id"], raw,
                 value, True, at, redacted, channel, association_id, territory, theme, score,
                 source)
@@ -286,9 +293,13 @@ class Filler:
     async def insert(self, rows: Rows) -> None:
         """Writes a batch of rows, parents first, in one transaction."""
         rows.labels, self.pending_labels = self.pending_labels, []
-        tables = (("participants", rows.participants),
+        rows.themes, self.pending_themes = self.pending_themes, []
+        # Every participant can be reached (feedback goes to those with an address).
+        rows.identities = [(row[0], "chiffré") for row in rows.participants]
+        tables = (("participants", rows.participants), ("identities", rows.identities),
                   ("consultation_sessions", rows.sessions),
-                  ("answers", rows.answers), ("answer_labels", rows.labels))
+                  ("answers", rows.answers), ("answer_labels", rows.labels),
+                  ("answer_themes", rows.themes))
         async with self.db.engine.begin() as connection:
             raw = (await connection.get_raw_connection()).driver_connection
             for table, values in tables:
@@ -344,7 +355,8 @@ async def fill(relais, answers: int) -> dict[str, int]:
     await summaries(db, filler)
     if db.dialect == "postgresql":
         async with db.engine.connect() as connection:
-            for table in COLUMNS:  # COPY took explicit ids: move the sequences past them
+            for table in (t for t, columns in COLUMNS.items() if "id" in columns):
+                # COPY took explicit ids: move the sequences past them
                 await connection.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"))
@@ -519,6 +531,8 @@ async def measure(relais, associations: dict[str, int], runs: int,
             ("revue", f"{base}/revue"),
             ("indicateurs", f"{base}/indicateurs"),
             ("bilan", f"{base}/bilan"),
+            ("plan d'actions", "/admin/plan/consultations/mobilite"),
+            ("suivi public (sans connexion)", "/suivi/mobilite"),
         ]
         print(f"\n{'page':<55} {'statut':>6} {'médiane':>9} {'p95':>9}")
         queries = SlowQueries(db) if slow_ms is not None else None
@@ -538,6 +552,7 @@ async def measure(relais, associations: dict[str, int], runs: int,
                 queries.report(slow_ms)
         if only != "export":
             await busy_day(client, db, runs)
+            await notification(relais)
         if only != "pages":
             await export(client, db, base, runs)
     finally:
@@ -561,6 +576,23 @@ async def busy_day(client: TestClient, db: Database, runs: int) -> None:
     days = await tallies.refresh(db, "mobilite", datetime.now(UTC))
     print(f"{'passage du worker sur ce jour':<55} {days:>6} "
           f"{(time.perf_counter() - began) * 1000:7.0f} ms", flush=True)
+
+
+async def notification(relais) -> None:
+    """Times telling the participants of the two most frequent themes about an action: their
+    selection and one outbox row each, in one transaction (what "envoyer" does)."""
+    async with relais.db.read() as tx:
+        themes = tuple(theme for theme, _ in (await tx.execute(
+            select(AnswerTheme.theme, func.count()).where(
+                AnswerTheme.consultation_id == "mobilite").group_by(AnswerTheme.theme)
+            .order_by(func.count().desc()).limit(2))).all())
+    began = time.perf_counter()
+    async with relais.db.transaction() as tx:
+        sent = await feedback.send(tx, feedback.Audience("mobilite", themes=themes),
+                                   "La Région a décidé : voici ce qui change.", EMAIL,
+                                   datetime.now(UTC))
+    print(f"{'notification (' + ', '.join(themes) + ')':<55} {sent.recipients:>6,} "
+          f"{(time.perf_counter() - began) * 1000:7.0f} ms mis en file", flush=True)
 
 
 async def first_pass(db: Database) -> None:

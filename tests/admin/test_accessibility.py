@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import build
 from bot.settings import Settings
-from storage import curation, feedback, invites, labels
+from storage import curation, feedback, invites, labels, plan
 from storage.database import Database
 from storage.tables import Answer
 from tests.admin import people
@@ -93,7 +93,20 @@ VISITS = [
     Visit("/admin/journal", "admin"),
     Visit("/admin/mot-de-passe", "association"),
     Visit("/admin/double-authentification", "association"),
+    # The shared action plan, for both roles that share it, and its public follow-up.
+    Visit("/admin/plan", "official"),
+    Visit("/admin/plan", "association"),
+    Visit("/admin/plan/consultations/mobilite", "official"),
+    Visit("/admin/plan/actions/{action}", "official"),
+    Visit("/admin/plan/actions/{action}", "association"),
+    Visit("/admin/plan/indicateurs", "official"),
+    Visit("/admin/plan/indicateurs", "association"),
+    Visit("/suivi", None),
+    Visit("/suivi/mobilite", None),
 ]
+
+SEEDED: dict[str, int] = {}  # ids the seed gave, for the visits' paths
+
 
 async def seed(db: Database) -> int:
     """Stores accounts, an association with invites, answered sessions with themes and their
@@ -141,6 +154,16 @@ async def seed(db: Database) -> int:
         await feedback.send(tx, feedback.Audience("mobilite", "prix", None),
                             "La Région baisse le prix de l'abonnement TER dès janvier.",
                             OFFICIAL, NOW)
+        action = await plan.create(tx, plan.Fields(
+            "Abonnement TER à moitié prix pour les apprentis", "Dès janvier, sur tout le réseau.",
+            owner="Direction des transports", status="en_cours", progress=40, public=True,
+            consultation_id="mobilite", themes=("prix",), starts_on=NOW.date()), OFFICIAL, NOW)
+        await plan.add_milestone(tx, action, NOW.date(), "Vote en commission",
+                                 "Adopté à l'unanimité.", OFFICIAL, NOW)
+        SEEDED["action"] = action.id
+        await plan.create(tx, plan.Fields("<b>Navette</b> du samedi vers la gare",
+                                          status="proposee", consultation_id="mobilite"),
+                          ASSOCIATION, NOW, proposer_association_id=association.id)
     return association.id
 
 
@@ -209,7 +232,7 @@ async def overflowing(page) -> list[str]:
 async def test_every_page_meets_wcag_aa(site, visit):
     association_id, tabs = site
     tab = tabs[visit.role]
-    response = await tab.page.goto(visit.path.format(association=association_id))
+    response = await tab.page.goto(visit.path.format(association=association_id, **SEEDED))
     assert response.status == visit.status, await response.text()
     await check(tab.page)
     too_wide = await overflowing(tab.page)
