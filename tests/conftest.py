@@ -58,7 +58,17 @@ async def empty(db: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with db.engine.begin() as connection:
         if db.dialect == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # Only the tables holding rows: truncating each of the forty costs a tenth of a
+            # second a test, and a test writes to a few.
+            used = [name for (name,) in await connection.execute(text(" UNION ALL ".join(
+                f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)))]
+            if used:
+                await connection.execute(text(
+                    f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE"))
+            # Ids start at 1 again, also where rows were written then deleted.
+            await connection.execute(text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                "FROM pg_sequences WHERE last_value IS NOT NULL"))
         else:
             for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
