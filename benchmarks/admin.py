@@ -398,6 +398,11 @@ async def reset(url: str) -> None:
         async with db.engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
+    else:
+        await db.close()
+        for suffix in ("", "-wal", "-shm"):  # a new file: the next size starts from nothing
+            Path(db.url.database + suffix).unlink(missing_ok=True)
+        db = Database(url)
     await migrate.upgrade(db)
     await db.close()
 

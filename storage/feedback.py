@@ -122,9 +122,12 @@ async def send(tx: AsyncSession, audience: Audience, text: str, author: str,
                               action_id=action_id)
     tx.add(message)
     await tx.flush()
-    for participant_id, channel in people:
-        outbox.enqueue(tx, participant_id=participant_id, channel=channel, text=text, at=at,
-                       kind=KIND, feedback_id=message.id)
+    # One statement for every recipient: tens of thousands of rows in seconds, not minutes.
+    await outbox.enqueue_many(tx, [
+        {"participant_id": participant_id, "channel": channel, "text": text, "choices": [],
+         "question_id": None, "inbound_id": None, "position": 0, "kind": KIND,
+         "created_at": at, "feedback_id": message.id}
+        for participant_id, channel in people])
     return message
 
 

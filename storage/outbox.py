@@ -48,12 +48,12 @@ def enqueue(tx: AsyncSession, *, participant_id: int, channel: str, text: str, a
 
 
 async def enqueue_many(tx: AsyncSession, replies: list[dict]) -> None:
-    """Adds replies to deliver in one statement, each a dict of participant_id, channel, text,
-    choices, question_id, inbound_id, position, kind and created_at; commits with the
-    caller's transaction."""
+    """Adds messages to deliver in one statement, each a dict of participant_id, channel, text,
+    choices, question_id, inbound_id, position, kind and created_at (and feedback_id for
+    feedback); commits with the caller's transaction."""
     if replies:
         await tx.execute(OutboxMessage.__table__.insert(), [
-            dict(reply, status=PENDING, attempts=0, not_before=None, feedback_id=None)
+            {"feedback_id": None, **reply, "status": PENDING, "attempts": 0, "not_before": None}
             for reply in replies])
 
 
