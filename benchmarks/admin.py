@@ -150,6 +150,7 @@ class Filler:
         self.themes = {c: [t["id"] for t in flows[c]["themes"]] for c in flows}
         self.pending_labels: list[tuple] = []
         self.pending_themes: list[tuple] = []
+        self.example_ids: dict[tuple[str, str, str], dict[str, int]] = {}
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -268,6 +269,9 @@ class Filler:
                                         Counter())[redacted] += 1
         values[question["id"]] = value
         answer_id = self.next_id("answers")
+        if theme is not None:  # a summary quotes answers by id: the first with these words
+            self.example_ids.setdefault((consultation, question["id"], theme),
+                                        {}).setdefault(redacted, answer_id)
         if theme is not None:
             model_score = round(0.25 + 0.74 * rng.random() ** 0.6, 3)
             source, score = "model", model_score
@@ -374,11 +378,18 @@ async def summaries(db: Database, filler: Filler) -> None:
                 words[word] += times
         found[consultation][question, theme] = (
             sum(texts.values()), [[w, n] for w, n in words.most_common(8)],
-            [s for s, _ in texts.most_common(3)])
+            [filler.example_ids[consultation, question, theme][s]
+             for s, _ in texts.most_common(3)])
     async with db.transaction() as tx:
         for consultation, summaries_of in found.items():
             await labels.save_summaries(tx, consultation, f"{consultation}-bench-1",
                                         summaries_of, START)
+
+
+def remove_sqlite_files(path: str) -> None:
+    """Deletes an SQLite database file and its journals."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
 
 
 async def reset(url: str) -> None:
@@ -400,8 +411,7 @@ async def reset(url: str) -> None:
             await connection.execute(text("CREATE SCHEMA public"))
     else:
         await db.close()
-        for suffix in ("", "-wal", "-shm"):  # a new file: the next size starts from nothing
-            Path(db.url.database + suffix).unlink(missing_ok=True)
+        remove_sqlite_files(db.url.database)  # a new file: the next size starts from nothing
         db = Database(url)
     await migrate.upgrade(db)
     await db.close()
