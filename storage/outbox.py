@@ -16,6 +16,8 @@ OPT_OUT_CONFIRMATION = "opt_out_confirmation"
 # The answer to MES DONNEES: it quotes the person's answers, so its text is emptied once
 # delivered (the answers table keeps the one raw copy).
 PERSONAL_DATA = "data"
+# Channels whose page is drawn from the stored replies (the web chat, a trial tool).
+SHOWN_FROM_STORAGE = ("web",)
 # Answers to what a participant wrote; anything else is a message Relais starts.
 CONVERSATIONAL = ("reply", OPT_OUT_CONFIRMATION, PERSONAL_DATA)
 
@@ -101,8 +103,11 @@ async def mark_sent(tx: AsyncSession, sent: list[tuple[int, str | None, datetime
             status=SENT, provider_id=bindparam("sent_provider_id"), sent_at=bindparam("at"),
             lease_until=None, leased_by=None, error=None),
         [{"message_id": m, "sent_provider_id": p, "at": at} for m, p, at in sent])
+    # Once a provider has it, the copy of someone's answers goes. On the web chat the stored
+    # reply is what the page shows: emptied, the person would never read it.
     await tx.execute(update(table).where(table.c.id.in_([m for m, _, _ in sent]),
-                                         table.c.kind == PERSONAL_DATA)
+                                         table.c.kind == PERSONAL_DATA,
+                                         table.c.channel.not_in(SHOWN_FROM_STORAGE))
                      .values(text=""))
 
 

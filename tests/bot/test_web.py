@@ -61,6 +61,13 @@ async def test_a_whole_turn_through_the_simulator(client, relais):
     assert [(a.question_id, a.value) for a in answers] == [("territoire", "62")]
 
 
+async def test_mes_donnees_shows_the_answers_in_the_web_chat(client, relais):
+    for text in ("Bonjour", "oui", "62100", "MES DONNEES"):
+        await send(client, text)
+    html = unescape(await transcript(client))
+    assert "Vos réponses enregistrées" in html and "62100" in html
+
+
 async def test_choices_are_offered_as_buttons(client):
     await send(client, "Bonjour")
     html = await transcript(client)
