@@ -313,7 +313,8 @@ async def sessions_per_day(tx: AsyncSession, consultation_id: str,
     """Returns, per Paris day, the sessions started and how many of them were completed."""
     state = await _state(tx, consultation_id)
     if state is None:
-        by_day = await _count_sessions(tx, consultation_id, None)
+        found = {day: _per_day(counts, hidden_channels) for day, counts
+                 in (await _count_sessions(tx, consultation_id, None)).items()}
     else:
         days, _ = await _changed_days(tx, consultation_id)
         table = SessionTally
@@ -328,8 +329,8 @@ async def sessions_per_day(tx: AsyncSession, consultation_id: str,
         for day, counts in (await _count_sessions(tx, consultation_id, days)).items() \
                 if days else ():
             found[day] = _per_day(counts, hidden_channels)
-        return dict(sorted(found.items()))
-    return {day: _per_day(counts, hidden_channels) for day, counts in sorted(by_day.items())}
+    # A day with only hidden sessions (trials) is no day of the consultation.
+    return {day: counts for day, counts in sorted(found.items()) if counts[0]}
 
 
 def _per_day(counts: Counter, hidden_channels: tuple[str, ...]) -> tuple[int, int]:

@@ -182,3 +182,8 @@ async def test_sessions_per_day_are_paris_days(db):
             shown = await tallies.sessions_per_day(tx, "mobilite", hidden_channels=("web",))
         assert days == {late.date() + timedelta(days=1): (2, 1)}
         assert shown == {late.date() + timedelta(days=1): (1, 1)}
+    cyd = await person(db, "cyd", channel="web")
+    await conversation(db, cyd, NOW - timedelta(days=3))  # a day of trials only
+    async with db.read() as tx:
+        shown = await tallies.sessions_per_day(tx, "mobilite", hidden_channels=("web",))
+    assert shown == {late.date() + timedelta(days=1): (1, 1)}
