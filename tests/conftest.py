@@ -34,6 +34,18 @@ def _no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """On PostgreSQL, runs only the tests that use the test database: the others (the engine,
+    the language models, commands on files of their own) do not depend on it and have given
+    their answer in the SQLite run."""
+    if not (os.environ.get("RELAIS_TEST_DATABASE_URL") or "").startswith("postgresql"):
+        return
+    kept = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """Returns the test database URL, migrated once for the whole run."""
