@@ -1,5 +1,6 @@
 """Fixtures of the admin view: an application without background loops, accounts, sign-in."""
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -46,12 +47,19 @@ async def association(db):
         return await invites.add_association(tx, "Les Amis du Vélo", "80", NOW)
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """Hashes a password once a run: argon2 is slow on purpose, and a salted hash serves any
+    number of accounts (each sign-in still verifies it for real)."""
+    return passwords.hash_password(password)
+
+
 async def add_user(db, email: str, role: str, association_id: int | None = None,
                    password: str = PASSWORD) -> None:
     """Creates an account as `relais user add` does."""
     async with db.transaction() as tx:
         await users.create(tx, email=email, role=role, association_id=association_id,
-                           password_hash=passwords.hash_password(password), at=NOW)
+                           password_hash=password_hash(password), at=NOW)
 
 
 def csrf_of(html: str) -> str:
