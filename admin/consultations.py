@@ -1,12 +1,12 @@
 """Consultations as the admin view reads them: their questions and themes, from storage."""
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from admin.config import CONFIG
 from storage import catalog
+from storage.tallies import PARIS  # noqa: F401 (re-exported: dates are read and shown in the Region's time)
 
 DEPARTEMENTS = {"02": "Aisne", "59": "Nord", "60": "Oise", "62": "Pas-de-Calais",
                 "80": "Somme", "hors_region": "Hors région"}
@@ -16,7 +16,6 @@ CHANNELS = {"telegram": "Telegram", "sms": "SMS", "web": "Simulateur web",
 # Conversations there are trials by the team, not citizens: left out of every figure unless
 # an official asks for them.
 TRIAL_CHANNELS = ("web", "terminal")
-PARIS = ZoneInfo("Europe/Paris")  # dates are read and shown in the Region's time
 
 
 @dataclass(frozen=True)

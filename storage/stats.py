@@ -154,7 +154,7 @@ async def timeline(tx: AsyncSession, consultation_id: str, *, weekly: bool,
     for day, (sessions, completed) in days.items():
         if weekly:
             day -= timedelta(days=day.weekday())
-        start = datetime(day.year, day.month, day.day, tzinfo=tallies.ZONE)
+        start = datetime(day.year, day.month, day.day, tzinfo=tallies.PARIS)
         counts = periods.setdefault(start, [0, 0])
         counts[0] += sessions
         counts[1] += completed

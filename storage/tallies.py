@@ -45,7 +45,7 @@ from storage.tables import (
     TallyState,
 )
 
-ZONE = ZoneInfo("Europe/Paris")  # the days officials read
+PARIS = ZoneInfo("Europe/Paris")  # the Region's time: the days officials read
 # Past this many changed days a page recounts everything in one pass rather than day by day.
 MAX_DAYS_APART = 31
 MARKS_AT_ONCE = 500  # marks deleted per statement (SQLite limits bound parameters)
@@ -133,13 +133,13 @@ def day_of(moment: datetime) -> date:
     """Returns the Paris day of a UTC moment."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZONE).date()
+    return moment.astimezone(PARIS).date()
 
 
 def bounds(day: date) -> tuple[datetime, datetime]:
     """Returns the UTC moments a Paris day starts and ends at."""
-    start = datetime.combine(day, time(), ZONE)
-    end = datetime.combine(day + timedelta(days=1), time(), ZONE)
+    start = datetime.combine(day, time(), PARIS)
+    end = datetime.combine(day + timedelta(days=1), time(), PARIS)
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
@@ -270,25 +270,32 @@ async def _stored(tx: AsyncSession, kind: str, consultation_id: str,
     return found
 
 
+async def _recount(tx: AsyncSession, kind: str, consultation_id: str,
+                   days: set[date] | None) -> tuple[dict[date, Counter], Counter]:
+    """Recounts some days (all: None) from the rows; returns them by day, and the totals
+    they make with the stored counts of the other days."""
+    fresh = await _KINDS[kind][3](tx, consultation_id, days)
+    if days is None:
+        return fresh, _sum(fresh)
+    totals = Counter((await _stored(tx, kind, consultation_id, None)).get(None, Counter()))
+    totals.subtract(_sum(await _stored(tx, kind, consultation_id, days)))
+    totals.update(_sum(fresh))
+    return fresh, totals
+
+
 async def _counts(tx: AsyncSession, kind: str, consultation_id: str) -> Counter:
     """Returns a consultation's counts by key, exact now: totals of the last pass, with the
     days changed since recounted from the rows."""
-    state = await _state(tx, consultation_id)
-    counter = _KINDS[kind][3]
-    if state is None:  # never counted: count everything (a new or test database)
-        return _sum(await counter(tx, consultation_id, None))
-    days, _ = await _changed_days(tx, consultation_id)
-    totals = (await _stored(tx, kind, consultation_id, None)).get(None, Counter())
-    if not days:
-        return totals
-    if len(days) > MAX_DAYS_APART:
-        return _sum(await counter(tx, consultation_id, None))
-    before = _sum(await _stored(tx, kind, consultation_id, days))
-    now = _sum(await counter(tx, consultation_id, days))
-    result = Counter(totals)
-    result.subtract(before)
-    result.update(now)
-    return +result  # drops keys that fell to zero
+    if await _state(tx, consultation_id) is None:  # never counted (a new or test database)
+        days = None
+    else:
+        days, _ = await _changed_days(tx, consultation_id)
+        if not days:
+            return (await _stored(tx, kind, consultation_id, None)).get(None, Counter())
+        if len(days) > MAX_DAYS_APART:
+            days = None
+    _, totals = await _recount(tx, kind, consultation_id, days)
+    return +totals  # drops keys that fell to zero
 
 
 def _sum(by_day: dict) -> Counter:
@@ -355,15 +362,7 @@ async def refresh(db: "Database", consultation_id: str, now: datetime) -> int:
             days = None  # a first pass counts everything
         elif not days:
             return 0  # nothing changed: no write at all
-        counted = {}
-        for kind, (_, _, _, counter) in _KINDS.items():
-            fresh = await counter(tx, consultation_id, days)
-            before = {} if days is None else await _stored(tx, kind, consultation_id, days)
-            totals = Counter() if days is None else \
-                (await _stored(tx, kind, consultation_id, None)).get(None, Counter())
-            totals.subtract(_sum(before))
-            totals.update(_sum(fresh))
-            counted[kind] = (fresh, totals)
+        counted = {kind: await _recount(tx, kind, consultation_id, days) for kind in _KINDS}
     async with db.transaction() as tx:
         if tx.bind.dialect.name == "postgresql":  # two workers: one pass at a time
             await tx.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
