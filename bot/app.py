@@ -191,6 +191,11 @@ class Relais:
         for task in list(self.tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # Their writers are not tied to any caller's task (one commit serves many): a write
+        # left running would reopen the database after it is closed, and hold its lock.
+        await self.spool.close()
+        await self.inbox.close()
+        await self.delivery.close()
         if self.heartbeat is not None:
             with contextlib.suppress(*UNAVAILABLE):
                 await self.heartbeat.stop()

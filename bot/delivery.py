@@ -70,6 +70,10 @@ class Delivery:
         """Delivers until cancelled, waking when replies are queued."""
         await drain_forever(self.run_once, self.wake, IDLE_POLL_SECONDS, "envoi")
 
+    async def close(self) -> None:
+        """Waits for the marks in flight, so none outlives the database it writes to."""
+        await self._marks.close()
+
     async def run_once(self, limit: int = BATCH) -> int:
         """Delivers the messages due now; returns how many were handled."""
         async with self.db.transaction() as tx:

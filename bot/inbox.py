@@ -28,6 +28,10 @@ class Inbox:
             self.arrived.set()
         return inbound_id
 
+    async def close(self) -> None:
+        """Waits for the writes in flight, so none outlives the database it writes to."""
+        await self._commits.close()
+
     async def _store(self, tx: AsyncSession,
                      messages: Sequence[IncomingMessage]) -> list[int | None]:
         now = min(m.received_at for m in messages)

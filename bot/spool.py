@@ -40,6 +40,11 @@ class Spool:
             self._writer = asyncio.create_task(self._write_waiting())
         await future
 
+    async def close(self) -> None:
+        """Waits for the writes in flight: each was promised to a webhook."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
     async def _write_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []

@@ -181,3 +181,16 @@ async def test_sigterm_lets_requests_in_flight_finish(fake_twilio, tmp_path):
     spooled = {json.loads(line)["provider_id"] for path in spool.glob("*")
                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
     assert stored | spooled == {form(n)["MessageSid"] for n in range(40)}
+
+
+async def test_stop_waits_for_the_shared_writes_a_cancelled_caller_left_in_flight(settings, db):
+    # One commit serves many webhooks, so it is not cancelled with the webhook that started
+    # it; stop must still wait for it, or it would write after the database is closed.
+    relais = build(settings)
+    await relais.prepare()
+    caller = asyncio.create_task(relais.inbox.receive(incoming("Bonjour", address="gone")))
+    await asyncio.sleep(0)  # the message is submitted, its commit not yet done
+    caller.cancel()
+    await relais.stop()
+    assert relais.db.engine.pool.checkedout() == 0
+    assert [m.text for m in await rows(relais, InboundMessage)] == ["Bonjour"]
