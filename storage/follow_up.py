@@ -3,14 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import plan, plan_indicators
 from storage.answer_queries import AnswerFilter
-from storage.indicators import theme_totals
+from storage.indicators import classified_answers, theme_totals
 from storage.plan_tables import Action, Indicator, Measurement, Milestone
-from storage.tables import Answer, AnswerTheme
 
 
 @dataclass(frozen=True)
@@ -46,11 +45,7 @@ async def follow_up(tx: AsyncSession, consultation_id: str, question_ids: list[s
     merged appear."""
     answers = AnswerFilter(consultation_id, hidden_channels=hidden_channels)
     themes = await theme_totals(tx, answers, question_ids) if question_ids else {}
-    total = await tx.scalar(
-        select(func.count(distinct(AnswerTheme.answer_id)))
-        .join(Answer, Answer.id == AnswerTheme.answer_id)
-        .where(and_(*answers.conditions()), Answer.question_id.in_(question_ids))) \
-        if question_ids else 0
+    total = await classified_answers(tx, answers, question_ids) if question_ids else 0
     every = await plan.actions(tx, consultation_id)
     statuses = await plan.statuses(tx)
     progress = plan.progress(every, statuses)

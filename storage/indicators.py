@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import tallies
@@ -41,10 +41,35 @@ async def participation(tx: AsyncSession, consultation_id: str,
     return [Participation(*group, n) for group, n in found.items()]
 
 
+async def _themes(tx: AsyncSession, answers: AnswerFilter,
+                  question_ids: list[str] | None = None) -> Counter:
+    """The theme tally of a whole filter, of its question or of these questions."""
+    questions = [answers.question_id] if answers.question_id is not None else question_ids
+    return await tallies.shown_themes(tx, answers.consultation_id, answers.hidden_channels,
+                                      questions)
+
+
+async def classified_answers(tx: AsyncSession, answers: AnswerFilter,
+                             question_ids: list[str]) -> int:
+    """Counts the answers of some questions that have at least one theme."""
+    if answers.whole():
+        return sum(n for key, n in (await _themes(tx, answers, question_ids)).items()
+                   if key.main)
+    return await tx.scalar(
+        select(func.count(distinct(AnswerTheme.answer_id)))
+        .join(Answer, Answer.id == AnswerTheme.answer_id)
+        .where(and_(*answers.conditions()), Answer.question_id.in_(question_ids))) or 0
+
+
 async def theme_totals(tx: AsyncSession, answers: AnswerFilter,
                        question_ids: list[str]) -> dict[str, int]:
     """Counts the answers of some questions per theme that counts for them (an answer with
     several themes counts in each)."""
+    if answers.whole():
+        found: Counter = Counter()
+        for key, n in (await _themes(tx, answers, question_ids)).items():
+            found[key.theme] += n
+        return dict(found)
     rows = await tx.execute(
         select(AnswerTheme.theme, func.count())
         .join(Answer, Answer.id == AnswerTheme.answer_id)
@@ -55,6 +80,12 @@ async def theme_totals(tx: AsyncSession, answers: AnswerFilter,
 
 async def theme_counts(tx: AsyncSession, answers: AnswerFilter) -> list[tuple[str, str, int]]:
     """Counts a filter's answers per (question, theme that counts for them)."""
+    if answers.whole():
+        found: Counter = Counter()
+        for key, n in (await _themes(tx, answers)).items():
+            found[(key.question_id, key.theme)] += n
+        return sorted(((question_id, theme, n) for (question_id, theme), n in found.items()),
+                      key=lambda row: (row[0], -row[2], row[1]))
     count = func.count()
     rows = await tx.execute(
         select(Answer.question_id, AnswerTheme.theme, count)
@@ -68,6 +99,11 @@ async def theme_counts(tx: AsyncSession, answers: AnswerFilter) -> list[tuple[st
 async def theme_sources(tx: AsyncSession, answers: AnswerFilter) -> dict[str, int]:
     """Counts a filter's answers per source of their main theme (model, official,
     participant)."""
+    if answers.whole():
+        found: Counter = Counter()
+        for key, n in (await _themes(tx, answers)).items():
+            found[key.source] += n if key.main else 0
+        return dict(+found)
     rows = await tx.execute(select(Answer.theme_source, func.count())
                             .where(and_(*answers.conditions()), Answer.theme.is_not(None))
                             .group_by(Answer.theme_source))

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import search
+from storage import search, tallies
 from storage.inserts import insert_ignoring_duplicates
 from storage.tables import (
     Answer,
@@ -152,6 +152,7 @@ async def refresh(tx: AsyncSession, answer_ids: list[int]) -> None:
     await tx.execute(update(table).where(table.c.id == bindparam("answer"))
                      .values(theme=bindparam("label"), theme_score=bindparam("score"),
                              theme_source=bindparam("source")), main_rows)
+    await tallies.touch_answers(tx, answer_ids)
 
 
 async def themes_of_answers(tx: AsyncSession, answer_ids: list[int]) -> dict[int, list[str]]:

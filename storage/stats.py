@@ -241,12 +241,25 @@ async def theme_counts(tx: AsyncSession, answers: AnswerFilter,
     """Counts a question's answers per theme that counts for them, overall and over the last
     two weeks; answers without a theme yet are counted apart."""
     conditions = and_(*answers.conditions())
-    themed = select(AnswerTheme.theme.label("theme"), func.count()) \
-        .join(Answer, Answer.id == AnswerTheme.answer_id).where(conditions)
-    totals = dict((await tx.execute(themed.group_by(AnswerTheme.theme))).all())
-    waiting = await tx.scalar(select(func.count()).select_from(Answer)
-                              .where(conditions, Answer.theme.is_(None))) or 0
-    selected = await tx.scalar(select(func.count()).select_from(Answer).where(conditions)) or 0
+    if answers.whole() and answers.question_id is not None:
+        # The tallies: every answer of the question, counted once a pass, not per request.
+        totals: Counter = Counter()
+        classified = 0
+        for key, n in (await tallies.shown_themes(tx, answers.consultation_id,
+                                                  answers.hidden_channels,
+                                                  [answers.question_id])).items():
+            totals[key.theme] += n
+            classified += n if key.main else 0
+        selected = (await answers_per_question(tx, answers)).get(answers.question_id, 0)
+        waiting = selected - classified  # an answer with a theme has exactly one main one
+    else:
+        themed = select(AnswerTheme.theme.label("theme"), func.count()) \
+            .join(Answer, Answer.id == AnswerTheme.answer_id).where(conditions)
+        totals = dict((await tx.execute(themed.group_by(AnswerTheme.theme))).all())
+        waiting = await tx.scalar(select(func.count()).select_from(Answer)
+                                  .where(conditions, Answer.theme.is_(None))) or 0
+        selected = await tx.scalar(select(func.count()).select_from(Answer)
+                                   .where(conditions)) or 0
     recent = Answer.answered_at >= now - timedelta(days=TREND_DAYS)
     window = (Answer.answered_at >= now - timedelta(days=2 * TREND_DAYS),
               Answer.answered_at < now)
@@ -264,10 +277,11 @@ async def theme_counts(tx: AsyncSession, answers: AnswerFilter,
 
 async def answers_per_question(tx: AsyncSession, answers: AnswerFilter) -> dict[str, int]:
     """Counts a filter's answers per question (from the tallies when it takes them all)."""
-    if answers.whole() and answers.question_id is None:
+    if answers.whole():
         found: Counter = Counter()
         for key, n in (await tallies.answer_counts(tx, answers.consultation_id)).items():
-            if key.channel not in answers.hidden_channels:
+            if key.channel not in answers.hidden_channels and \
+                    answers.question_id in (None, key.question_id):
                 found[key.question_id] += n
         return dict(found)
     rows = await tx.execute(select(Answer.question_id, func.count())

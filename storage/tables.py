@@ -481,6 +481,25 @@ class AnswerTally(Base):
     answers: Mapped[int] = mapped_column(Integer)
 
 
+class ThemeTally(Base):
+    """The themes that count for answers not set aside, counted per question, theme, source
+    and channel, and whether the theme is the answer's main one: per Paris day of their
+    session's start, and over all days (day NULL). Kept by storage/tallies.py."""
+
+    __tablename__ = "tally_themes"
+    __table_args__ = (Index("ix_tally_themes_consultation_day", "consultation_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    question_id: Mapped[str] = mapped_column(String(40))
+    theme: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(12))  # model | official | participant
+    main: Mapped[bool] = mapped_column(Boolean)  # the answer's main theme (one per answer)
+    answers: Mapped[int] = mapped_column(Integer)
+
+
 class TallyState(Base):
     """That a consultation's tallies were counted, when, and how many passes so far."""
 

@@ -1,12 +1,13 @@
 """Running counts of sessions and answers that the admin pages read instead of every row.
 
-Counts are kept per day (Paris time) of a session's start, and as totals over all days. Every
-write that changes what is counted leaves a mark on its day, in its own transaction: a session
-opened or written by a turn, an answer added or set aside, an erasure, a purge, an
-association found later. The worker's pass (`refresh`) recounts the marked days from the rows,
-rewrites the totals and clears the marks it saw. A page reads the totals and recounts, from the
-rows, only the days still marked (`session_counts`, `answer_counts`): exact at every request,
-whatever the clocks say, and as costly at a million answers as at a hundred thousand."""
+Three tallies: sessions, answers by value, and the themes that count for answers. Counts are
+kept per day (Paris time) of a session's start, and as totals over all days. Every write that
+changes what is counted leaves a mark on its day, in its own transaction: a session opened or
+written by a turn, an answer added or set aside, its themes changed (a model, an official, the
+participant), an erasure, a purge, an association found later. The worker's pass (`refresh`)
+recounts the marked days from the rows, rewrites the totals and clears the marks it saw. A page
+reads the totals and recounts, from the rows, only the days still marked: exact at every
+request, whatever the clocks say, and as costly at a million answers as at a hundred thousand."""
 
 import json
 from collections import Counter
@@ -38,11 +39,13 @@ if TYPE_CHECKING:
 from storage.tables import (
     Answer,
     AnswerTally,
+    AnswerTheme,
     ConsultationSession,
     Participant,
     SessionTally,
     TallyMark,
     TallyState,
+    ThemeTally,
 )
 
 PARIS = ZoneInfo("Europe/Paris")  # the Region's time: the days officials read
@@ -76,6 +79,17 @@ class AnswerKey:
     question_id: str
     value: str  # "null" for none (free text, skipped)
     valid: bool
+
+
+@dataclass(frozen=True)
+class ThemeKey:
+    """What the pages break themes down by: one theme that counts for an answer."""
+
+    channel: str | None
+    question_id: str
+    theme: str
+    source: str  # who chose it: model, official, participant
+    main: bool  # the answer's main theme: counting these counts classified answers
 
 
 # -- what changed
@@ -127,6 +141,13 @@ async def _mark(tx: AsyncSession, condition) -> None:
         found.setdefault(consultation_id, set()).add(day_of(_from_hour(value)))
     for consultation_id, days in found.items():
         await touch_consultation_days(tx, consultation_id, days)
+
+
+async def touch_answers(tx: AsyncSession, answer_ids: Iterable[int]) -> None:
+    """Marks the days of these answers' sessions as changed: when their themes change."""
+    ids = sorted(set(answer_ids))
+    if ids:
+        await touch_sessions(tx, select(Answer.session_id).where(Answer.id.in_(ids)))
 
 
 def day_of(moment: datetime) -> date:
@@ -239,6 +260,30 @@ async def _count_answers(tx: AsyncSession, consultation_id: str,
     return found
 
 
+async def _count_themes(tx: AsyncSession, consultation_id: str,
+                        days: set[date] | None) -> dict[date, Counter]:
+    """Counts the themes that count for answers, not set aside, of sessions started on these
+    days (all: None), per day and key."""
+    session = ConsultationSession
+    hour = _hour(session.started_at, tx.bind.dialect.name)
+    main = AnswerTheme.theme == Answer.theme
+    rows = await tx.execute(
+        select(hour, Answer.channel, Answer.question_id, AnswerTheme.theme, AnswerTheme.source,
+               main, func.count())
+        .select_from(AnswerTheme)
+        .join(Answer, Answer.id == AnswerTheme.answer_id)
+        .join(session, session.id == Answer.session_id)
+        .where(session.consultation_id == consultation_id, _within(session.started_at, days),
+               Answer.excluded.is_(None))
+        .group_by(hour, Answer.channel, Answer.question_id, AnswerTheme.theme,
+                  AnswerTheme.source, main))
+    found: dict[date, Counter] = {}
+    for value, channel, question_id, theme, source, is_main, n in rows:
+        key = ThemeKey(channel, question_id, theme, source, bool(is_main))
+        found.setdefault(day_of(_from_hour(value)), Counter())[key] += n
+    return found
+
+
 def canonical(raw: str | None) -> str:
     """Returns a stored JSON value as one text whatever the database wrote."""
     if raw is None:
@@ -252,6 +297,7 @@ def canonical(raw: str | None) -> str:
 _KINDS = {
     "sessions": (SessionTally, SessionKey, "sessions", _count_sessions),
     "answers": (AnswerTally, AnswerKey, "answers", _count_answers),
+    "themes": (ThemeTally, ThemeKey, "answers", _count_themes),
 }
 
 
@@ -313,6 +359,22 @@ async def session_counts(tx: AsyncSession, consultation_id: str) -> Counter:
 async def answer_counts(tx: AsyncSession, consultation_id: str) -> Counter:
     """Returns a consultation's answers not set aside by key, exact at this moment."""
     return await _counts(tx, "answers", consultation_id)
+
+
+async def theme_counts(tx: AsyncSession, consultation_id: str) -> Counter:
+    """Returns the themes that count for a consultation's answers not set aside, by key,
+    exact at this moment."""
+    return await _counts(tx, "themes", consultation_id)
+
+
+async def shown_themes(tx: AsyncSession, consultation_id: str,
+                       hidden_channels: tuple[str, ...] = (),
+                       question_ids: Iterable[str] | None = None) -> Counter:
+    """Returns `theme_counts` without the hidden channels, of some questions (all: None)."""
+    questions = None if question_ids is None else set(question_ids)
+    return Counter({key: n for key, n in (await theme_counts(tx, consultation_id)).items()
+                    if key.channel not in hidden_channels
+                    and (questions is None or key.question_id in questions)})
 
 
 async def sessions_per_day(tx: AsyncSession, consultation_id: str,

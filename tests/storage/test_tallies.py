@@ -7,9 +7,25 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from storage import catalog, conversations, curation, invites, participants, purge, tallies
+from storage import (
+    catalog,
+    conversations,
+    curation,
+    invites,
+    labels,
+    participants,
+    purge,
+    tallies,
+)
 from storage.conversations import SessionRecord
-from storage.tables import Answer, ConsultationSession, Participant, SessionTally, TallyMark
+from storage.tables import (
+    Answer,
+    AnswerTheme,
+    ConsultationSession,
+    Participant,
+    SessionTally,
+    TallyMark,
+)
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
 LIMITS = {"idle_timeout": timedelta(minutes=30), "session_lifetime": timedelta(hours=12)}
@@ -49,9 +65,10 @@ async def conversation(db, participant_id: int, started: datetime, status: str =
     return record
 
 
-async def from_the_rows(db, consultation: str = "mobilite") -> tuple[Counter, Counter]:
-    """Counts sessions and answers by reading every row: the oracle the tallies must match."""
-    sessions, answers = Counter(), Counter()
+async def from_the_rows(db, consultation: str = "mobilite") -> tuple[Counter, Counter, Counter]:
+    """Counts sessions, answers and themes by reading every row: the oracle the tallies must
+    match."""
+    sessions, answers, themes = Counter(), Counter(), Counter()
     async with db.read() as tx:
         rows = await tx.execute(select(ConsultationSession, Participant)
                                 .join(Participant,
@@ -69,13 +86,19 @@ async def from_the_rows(db, consultation: str = "mobilite") -> tuple[Counter, Co
             value = json.dumps(answer.value, ensure_ascii=False, separators=(",", ":"))
             answers[tallies.AnswerKey(answer.channel, answer.question_id, value,
                                       answer.valid)] += 1
-    return sessions, answers
+        for theme, answer in await tx.execute(
+                select(AnswerTheme, Answer).join(Answer, Answer.id == AnswerTheme.answer_id)
+                .where(Answer.consultation_id == consultation, Answer.excluded.is_(None))):
+            themes[tallies.ThemeKey(answer.channel, answer.question_id, theme.theme,
+                                    theme.source, theme.theme == answer.theme)] += 1
+    return sessions, answers, themes
 
 
-async def read(db, consultation: str = "mobilite") -> tuple[Counter, Counter]:
+async def read(db, consultation: str = "mobilite") -> tuple[Counter, Counter, Counter]:
     async with db.read() as tx:
         return (await tallies.session_counts(tx, consultation),
-                await tallies.answer_counts(tx, consultation))
+                await tallies.answer_counts(tx, consultation),
+                await tallies.theme_counts(tx, consultation))
 
 
 async def assert_exact(db) -> None:
@@ -92,12 +115,32 @@ async def test_counts_match_the_rows_through_every_change(db):
         association = await invites.add_association(tx, "Les Amis du Rail", "80", NOW)
     ann, bob, cyd = [await person(db, name) for name in ("ann", "bob", "cyd")]
     # Days apart, one of them across midnight in Paris (23:30 UTC is the next day there).
-    await conversation(db, ann, NOW - timedelta(days=60), answers={"mode": "train", "note": 4})
+    await conversation(db, ann, NOW - timedelta(days=60),
+                       answers={"mode": "train", "note": 4, "probleme": "trop cher"})
     await conversation(db, bob, NOW.replace(hour=23, minute=30) - timedelta(days=3),
                        answers={"mode": "bus", "modes": ["bus", "velo"]})
     await conversation(db, cyd, NOW - timedelta(days=1), status="refused", territory=None)
     first = await from_the_rows(db)
-    assert sum(first[0].values()) == 3 and sum(first[1].values()) == 4
+    assert sum(first[0].values()) == 3 and sum(first[1].values()) == 5
+    await assert_exact(db)
+
+    # Themes: a model's two, then the participant rejects one, then an official settles it.
+    async with db.read() as tx:
+        said = await tx.scalar(select(Answer.id).where(Answer.question_id == "probleme"))
+    async with db.transaction() as tx:
+        await labels.record_model_labels(tx, [(said, [("prix", 0.8), ("fiabilite", 0.4)])],
+                                         "v1", NOW)
+    await assert_exact(db)
+    async with db.transaction() as tx:
+        await labels.record_person_label(tx, said, "prix", labels.PARTICIPANT, None, NOW,
+                                         negative=True)
+    await assert_exact(db)
+    async with db.transaction() as tx:
+        await labels.record_person_label(tx, said, ["prix", "confort"], labels.OFFICIAL,
+                                         "agent@region.fr", NOW)
+    themes = (await from_the_rows(db))[2]
+    assert sorted((key.theme, key.source, key.main) for key in themes) == [
+        ("confort", "official", False), ("prix", "official", True)]
     await assert_exact(db)
 
     # A new conversation, and one going on: their days are recounted.
@@ -132,8 +175,9 @@ async def test_counts_match_the_rows_through_every_change(db):
     # The retention: ann's conversation, 60 days old, goes with the purge.
     async with db.transaction() as tx:
         await purge.purge(tx, NOW, **LIMITS)
-    sessions, answers = await from_the_rows(db)
+    sessions, answers, themes = await from_the_rows(db)
     assert sum(sessions.values()) == 2 and sum(answers.values()) == 1  # dan's and cyd's
+    assert not themes  # ann's answer went, and its themes
     await assert_exact(db)
 
 
@@ -145,12 +189,12 @@ async def test_a_page_reads_the_totals_not_the_rows_once_counted(db):
     # were the rows counted on every request, it would be.
     async with db.transaction() as tx:
         await tx.execute(update(ConsultationSession).values(status="stopped"))
-    sessions, _ = await read(db)
+    sessions, _, _ = await read(db)
     assert [key.status for key in sessions] == ["completed"]
     # The day's mark brings the rows back into the count, before any pass.
     async with db.transaction() as tx:
         await tallies.touch_participants(tx, [ann])
-    sessions, _ = await read(db)
+    sessions, _, _ = await read(db)
     assert [key.status for key in sessions] == ["stopped"]
 
 
