@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError  # noqa: E402
 
 from admin import passwords  # noqa: E402
 from bot.app import build, create_web_app  # noqa: E402
+from bot.channels.base import IncomingMessage  # noqa: E402
 from bot.consultations import describe  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage import feedback, invites, labels, migrate, tallies, users  # noqa: E402
@@ -594,20 +595,48 @@ async def busy_day(client: TestClient, db: Database, runs: int) -> None:
 
 
 async def notification(relais) -> None:
-    """Times telling the participants of the two most frequent themes about an action: their
-    selection and one outbox row each, in one transaction (what "envoyer" does)."""
+    """Times telling the participants of the two most frequent themes, then of every theme,
+    about an action: their selection and one outbox row each, in one transaction (what
+    "envoyer" does); meanwhile, every 20 ms, the intake step a webhook's acknowledgement waits
+    for (`Relais.accept`: the journal on SQLite, the inbox on PostgreSQL), against the same
+    step with nothing else running."""
     async with relais.db.read() as tx:
         themes = tuple(theme for theme, _ in (await tx.execute(
             select(AnswerTheme.theme, func.count()).where(
                 AnswerTheme.consultation_id == "mobilite").group_by(AnswerTheme.theme)
-            .order_by(func.count().desc()).limit(2))).all())
+            .order_by(func.count().desc()))).all())
+    quiet = [await acknowledge(relais, f"calme-{n}") for n in range(50)]
+    print(f"{'accusé de réception (' + relais.settings.intake + '), au calme':<55} "
+          f"{len(quiet):>6} {statistics.median(quiet):7.1f} ms {percentile(quiet, 0.99):6.1f} ms"
+          " p99", flush=True)
+    for chosen in (themes[:2], themes):
+        began = time.perf_counter()
+
+        async def send(chosen=chosen):
+            async with relais.db.transaction() as tx:
+                return await feedback.send(tx, feedback.Audience("mobilite", themes=chosen),
+                                           "La Région a décidé : voici ce qui change.", EMAIL,
+                                           datetime.now(UTC))
+        sending = asyncio.create_task(send())
+        during = []
+        while not sending.done():
+            during.append(await acknowledge(relais, f"pendant-{len(chosen)}-{len(during)}"))
+            await asyncio.sleep(0.02)
+        sent = await sending
+        label = ", ".join(chosen) if len(chosen) <= 2 else f"les {len(chosen)} thèmes"
+        print(f"{'notification (' + label + ')':<55} {sent.recipients:>6,} "
+              f"{(time.perf_counter() - began) * 1000:7.0f} ms mis en file", flush=True)
+        print(f"{'  accusés de réception pendant ce temps':<55} {len(during):>6} "
+              f"{statistics.median(during):7.1f} ms {max(during):6.1f} ms max", flush=True)
+
+
+async def acknowledge(relais, provider_id: str) -> float:
+    """Times the intake of one SMS as a webhook does it before answering 200, in ms."""
+    message = IncomingMessage("sms", "+33600000000", provider_id, "Bonjour",
+                              datetime.now(UTC))
     began = time.perf_counter()
-    async with relais.db.transaction() as tx:
-        sent = await feedback.send(tx, feedback.Audience("mobilite", themes=themes),
-                                   "La Région a décidé : voici ce qui change.", EMAIL,
-                                   datetime.now(UTC))
-    print(f"{'notification (' + ', '.join(themes) + ')':<55} {sent.recipients:>6,} "
-          f"{(time.perf_counter() - began) * 1000:7.0f} ms mis en file", flush=True)
+    await relais.accept(message)
+    return (time.perf_counter() - began) * 1000
 
 
 async def first_pass(db: Database) -> None:
@@ -664,7 +693,10 @@ async def run(url: str, answers: int, args: argparse.Namespace) -> None:
     """Fills the database with `answers` answers (unless reused) and times the pages."""
     if not args.reuse:
         await reset(url)
-    settings = Settings(env="test", database_url=url, secret_key="k" * 40, public_url=None)
+    # The intake a default install uses (`Settings.from_env`): the journal on SQLite.
+    settings = Settings(env="test", database_url=url, secret_key="k" * 40, public_url=None,
+                        intake="journal" if url.startswith("sqlite") else "database",
+                        spool_dir=Path(tempfile.mkdtemp(prefix="relais-bench-spool-")))
     relais = build(settings)
     await relais.prepare()
     try:

@@ -26,10 +26,12 @@ async def beat(tx: AsyncSession, worker_id: int, at: datetime) -> None:
                      .execution_options(synchronize_session=False))
 
 
-async def stop(tx: AsyncSession, worker_id: int, at: datetime) -> None:
-    """Records that a worker stopped."""
-    await tx.execute(update(Worker).where(Worker.id == worker_id, Worker.stopped_at.is_(None))
-                     .values(stopped_at=at).execution_options(synchronize_session=False))
+async def stop(tx: AsyncSession, worker_id: int, at: datetime) -> int:
+    """Records that a worker stopped and puts back in the queue what it was still sending (a
+    stop cancels the sends in flight); returns how many messages were put back. Without it,
+    nobody would take them back: a stopped worker is not dead, so its leases would have to
+    run out."""
+    return await bury(tx, [worker_id], at)
 
 
 def _pid_alive(pid: int) -> bool:
