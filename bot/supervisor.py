@@ -4,6 +4,7 @@ the server, its log in the server's output."""
 import asyncio
 import contextlib
 import logging
+import os
 import subprocess
 import time
 from collections.abc import Sequence
@@ -14,6 +15,9 @@ FIRST_DELAY_SECONDS = 0.2  # citizens wait: a crash is usually a one-off
 MAX_DELAY_SECONDS = 30.0
 HEALTHY_SECONDS = 60.0  # a child that lived this long was fine: the next restart is quick
 STOP_SECONDS = 10.0  # as long as requests in flight get on SIGTERM
+# The child yields the processor to the server: when both want it (a burst of webhooks), the
+# acknowledgements go first and the processing catches up just after.
+CHILD_NICENESS = 10
 
 
 class Supervisor:
@@ -40,6 +44,8 @@ class Supervisor:
     def launch(self) -> None:
         """Starts the child now; its standard output and error are the server's own."""
         self.process = subprocess.Popen(self.command)
+        with contextlib.suppress(OSError):  # a platform without priorities runs it as it is
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, CHILD_NICENESS)
         self._began = time.monotonic()
         log.info("%s démarré (pid %s)", self.name, self.process.pid)
 
