@@ -615,8 +615,9 @@ async def notification(relais) -> None:
         async def send(chosen=chosen):
             async with relais.db.transaction() as tx:
                 return await feedback.send(tx, feedback.Audience("mobilite", themes=chosen),
-                                           "La Région a décidé : voici ce qui change.", EMAIL,
-                                           datetime.now(UTC))
+                                           # a text of its own: the same twice is refused
+                                           f"La Région a décidé ({time.time_ns()}) : voici "
+                                           "ce qui change.", EMAIL, datetime.now(UTC))
         sending = asyncio.create_task(send())
         during = []
         while not sending.done():

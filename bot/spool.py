@@ -10,6 +10,7 @@ import fcntl
 import json
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -67,8 +68,13 @@ class Spool:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                # A drain may have moved the file away while we waited for the lock.
-                if os.path.exists(self.path) and os.fstat(fd).st_ino == os.stat(self.path).st_ino:
+                # A drain may have moved the file away while we waited for the lock, or moves
+                # it now: then this file is the drain's, and the lines go to a new one.
+                try:
+                    ours = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                except FileNotFoundError:
+                    ours = False
+                if ours:
                     os.write(fd, data)
                     os.fsync(fd)
                     return
@@ -98,8 +104,12 @@ class Spool:
         if not self.directory.exists():
             return []
         if self.path.exists():
-            # Rename is atomic: new appends start a fresh file while this one is drained.
-            os.replace(self.path, self.directory / f"inbound.jsonl.{os.getpid()}.draining")
+            # Rename is atomic: new appends start a fresh file while this one is drained. A
+            # name of its own, in time order: a file a failed drain left (the database still
+            # down) is drained later, never overwritten.
+            moved = self.directory / f"inbound.jsonl.{time.time_ns():020d}.{os.getpid()}.draining"
+            with contextlib.suppress(FileNotFoundError):  # another drain took it meanwhile
+                os.replace(self.path, moved)
         return sorted(self.directory.glob("inbound.jsonl.*.draining"))
 
     async def drain(self, receive: Callable[[IncomingMessage], Awaitable[object]]) -> int:

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations, outbox
@@ -69,9 +69,8 @@ def reply_question(feedback_id: int) -> str:
     return f"{REPLY_PREFIX}{feedback_id}"
 
 
-async def recipients(tx: AsyncSession, audience: Audience) -> list[tuple[int, str]]:
-    """Lists (participant id, channel) of who would receive feedback now: those who asked for
-    it in this consultation, never those who stopped, and who can still be reached."""
+def _recipients(audience: Audience) -> Select:
+    """The query of (participant id, channel) of who would receive feedback now."""
     session = ConsultationSession
     conditions = [session.consultation_id == audience.consultation_id,
                   session.feedback_opt_in.is_(True), session.status != "stopped",
@@ -87,9 +86,14 @@ async def recipients(tx: AsyncSession, audience: Audience) -> list[tuple[int, st
         conditions.append(exists().where(Answer.session_id == session.id,
                                          AnswerTheme.answer_id == Answer.id,
                                          AnswerTheme.theme.in_(audience.themes)))
-    rows = await tx.execute(select(Participant.id, Participant.channel).distinct()
-                            .join(session, session.participant_id == Participant.id)
-                            .where(*conditions).order_by(Participant.id))
+    return (select(Participant.id, Participant.channel).distinct()
+            .join(session, session.participant_id == Participant.id).where(*conditions))
+
+
+async def recipients(tx: AsyncSession, audience: Audience) -> list[tuple[int, str]]:
+    """Lists (participant id, channel) of who would receive feedback now: those who asked for
+    it in this consultation, never those who stopped, and who can still be reached."""
+    rows = await tx.execute(_recipients(audience).order_by(Participant.id))
     return [(pid, channel) for pid, channel in rows]
 
 
@@ -115,19 +119,23 @@ async def send(tx: AsyncSession, audience: Audience, text: str, author: str,
         FeedbackMessage.created_at >= at - DUPLICATE_WINDOW))
     if twin is not None:
         raise AlreadySent(twin)
-    people = await recipients(tx, audience)
     message = FeedbackMessage(consultation_id=audience.consultation_id, theme=audience.theme,
                               territory=audience.territory, text=text, author=author,
-                              created_at=at, sent_at=at, recipients=len(people),
-                              action_id=action_id)
+                              created_at=at, sent_at=at, recipients=0, action_id=action_id)
     tx.add(message)
     await tx.flush()
-    # One statement for every recipient: tens of thousands of rows in seconds, not minutes.
-    await outbox.enqueue_many(tx, [
-        {"participant_id": participant_id, "channel": channel, "text": text, "choices": [],
-         "question_id": None, "inbound_id": None, "position": 0, "kind": KIND,
-         "created_at": at, "feedback_id": message.id}
-        for participant_id, channel in people])
+    # One INSERT … SELECT for every recipient, done by the database: tens of thousands of
+    # rows never pass through Python, so the process's other requests (webhooks) go on.
+    found = _recipients(audience).subquery()
+    fixed = {"text": text, "choices": [], "status": outbox.PENDING, "attempts": 0,
+             "position": 0, "kind": KIND, "created_at": at, "feedback_id": message.id}
+    table = OutboxMessage.__table__
+    queued = await tx.execute(insert(table).from_select(
+        ["participant_id", "channel", *fixed],
+        select(found.c.id, found.c.channel,
+               *(literal(value, table.c[name].type) for name, value in fixed.items()))
+        .order_by(found.c.id)))
+    message.recipients = queued.rowcount
     return message
 
 
