@@ -25,8 +25,11 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# The import contracts of pyproject.toml ([tool.importlinter], docs/architecture.md); the
+# graph takes under a second to build, so no cache directory is left in the tree.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache --no-logo pyproject.toml
 
 bench: install
 	$(BIN)/python benchmarks/engine.py

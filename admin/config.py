@@ -5,16 +5,12 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from storage.clock import utcnow
 from storage.database import Database
-
-
-def utcnow() -> datetime:
-    """Returns the current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ FORMATS = ("csv", "json")
 SEPARATORS = {"virgule": ",", "point-virgule": ";"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 500
+# Who chose an answer's theme, in the words of the pages and the exports.
 SOURCES = {"model": "modèle", "official": "agent", "participant": "participant"}
 COLUMNS = {
     "reponses": ("répondant", "question", "valeur", "texte", "thème", "thèmes", "confiance",
@@ -128,9 +129,9 @@ class Export:
                     "valeur": _value(question, row.value),
                     # Only free text is redacted: a postcode's digits stay out.
                     "texte": row.text if question is None or question.type == "text" else None,
-                    "thème": self.consultation.themes.get(row.theme, row.theme),
+                    "thème": self.consultation.theme_labels.get(row.theme, row.theme),
                     # Every theme of an answer raising several subjects, the main one first.
-                    "thèmes": " | ".join(self.consultation.themes.get(t, t)
+                    "thèmes": " | ".join(self.consultation.theme_labels.get(t, t)
                                          for t in row.themes) or None,
                     "confiance": row.theme_score,
                     "source": SOURCES.get(row.theme_source, row.theme_source),
@@ -148,7 +149,7 @@ class Export:
             totals = await stats.answers_per_question(tx, self.answers)
         for question_id, theme, n in counts:
             yield {"question": question_id, "thème": theme,
-                   "libellé": self.consultation.themes.get(theme, theme), "réponses": n,
+                   "libellé": self.consultation.theme_labels.get(theme, theme), "réponses": n,
                    "part": round(n / totals[question_id], 4)}
 
     async def _indicators(self) -> AsyncIterator[dict]:
@@ -175,7 +176,7 @@ def _value(question, value: object) -> str | int | None:
     if question.closed:
         values = value if isinstance(value, list) else [value]
         keys = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
-        return " | ".join(question.choices.get(k, k) for k in keys)
+        return " | ".join(question.choice_labels.get(k, k) for k in keys)
     if question.type == "number" and isinstance(value, int | float):
         return value
     return None

@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from aiohttp import web
 from multidict import MultiMapping
 
 from admin.consultations import CHANNELS, DEPARTEMENTS, PARIS, TRIAL_CHANNELS, Consultation
@@ -17,28 +16,33 @@ TRIALS = "essais"  # =1: count the trial conversations (simulator, terminal) too
 SET_ASIDE = "ecartees"  # =1: show the answers officials set aside too
 
 
+class Invalid(ValueError):
+    """A filter value that makes no sense; its message is the French reason (the admin view
+    answers it with 400)."""
+
+
 def parse(query: MultiMapping[str], consultation: Consultation,
           question_id: str | None = None,
           association_ids: tuple[int, ...] | None = None) -> AnswerFilter:
-    """Reads the filters of a URL; raises 400 with a French reason on a value that makes no
+    """Reads the filters of a URL; raises Invalid with a French reason on a value that makes no
     sense. `association_ids`, when given, is forced (an association sees only its own)."""
-    themes = _known(query.getall("theme", []), consultation.themes, "thème")
+    themes = _known(query.getall("theme", []), consultation.theme_labels, "thème")
     territories = _known(query.getall("territoire", []), DEPARTEMENTS, "territoire")
     channels = _known(query.getall("canal", []), CHANNELS, "canal")
     values = [v for v in query.getall("association", []) if v]
     associations = tuple(parse_id(v) for v in values)
     if None in associations:
-        raise web.HTTPBadRequest(text="Association invalide dans les filtres.")
+        raise Invalid("Association invalide dans les filtres.")
     if association_ids is not None:
         associations = association_ids
     since = _day(query.get("du"), "du")
     until = _day(query.get("au"), "au")
     if since and until and until < since:
-        raise web.HTTPBadRequest(text="La date de fin précède la date de début.")
+        raise Invalid("La date de fin précède la date de début.")
     min_score = _share(query.get("confiance_min"), "confiance_min")
     max_score = _share(query.get("confiance_max"), "confiance_max")
     if min_score is not None and max_score is not None and max_score < min_score:
-        raise web.HTTPBadRequest(text="La confiance maximale est inférieure à la minimale.")
+        raise Invalid("La confiance maximale est inférieure à la minimale.")
     return AnswerFilter(
         consultation_id=consultation.id, question_id=question_id, themes=themes,
         territories=territories, association_ids=associations, channels=channels,
@@ -50,7 +54,7 @@ def parse(query: MultiMapping[str], consultation: Consultation,
 def _search(query: MultiMapping[str]) -> str:
     value = query.get("q", "").strip()
     if len(value) > MAX_SEARCH:
-        raise web.HTTPBadRequest(text=f"Recherche trop longue : {MAX_SEARCH} caractères au plus.")
+        raise Invalid(f"Recherche trop longue : {MAX_SEARCH} caractères au plus.")
     return value
 
 
@@ -63,7 +67,7 @@ def hidden_channels(query: MultiMapping[str]) -> tuple[str, ...]:
 def _switch(query: MultiMapping[str], key: str) -> bool:
     value = query.get(key, "")
     if value not in ("", "0", "1"):
-        raise web.HTTPBadRequest(text=f"« {key} » vaut 0 ou 1.")
+        raise Invalid(f"« {key} » vaut 0 ou 1.")
     return value == "1"
 
 
@@ -76,7 +80,7 @@ def _known(values: list[str], allowed, name: str) -> tuple[str, ...]:
     values = [v for v in values if v]
     for value in values:
         if value not in allowed:
-            raise web.HTTPBadRequest(text=f"Valeur inconnue pour le filtre {name}.")
+            raise Invalid(f"Valeur inconnue pour le filtre {name}.")
     return tuple(values)
 
 
@@ -88,8 +92,7 @@ def _day(value: str | None, name: str) -> date | None:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"Date invalide pour « {name} » : "
-                                      "attendu AAAA-MM-JJ.") from None
+        raise Invalid(f"Date invalide pour « {name} » : attendu AAAA-MM-JJ.") from None
 
 
 def _start_of(day: date | None) -> datetime | None:
@@ -106,9 +109,9 @@ def _share(value: str | None, name: str) -> float | None:
     try:
         number = float(value.replace(",", "."))
     except ValueError:
-        raise web.HTTPBadRequest(text=f"Nombre invalide pour « {name} ».") from None
+        raise Invalid(f"Nombre invalide pour « {name} ».") from None
     if not 0 <= number <= 100:  # also refuses nan
-        raise web.HTTPBadRequest(text=f"« {name} » va de 0 à 100.")
+        raise Invalid(f"« {name} » va de 0 à 100.")
     return number / 100
 
 
@@ -123,5 +126,5 @@ def page_number(query: MultiMapping[str]) -> int:
     """Reads the page number of a paginated list (1 when absent)."""
     number = parse_id(query.get("page", "1"))  # ASCII digits only: not "٣"
     if number is None or number > 100_000:
-        raise web.HTTPBadRequest(text="Numéro de page invalide.")
+        raise Invalid("Numéro de page invalide.")
     return number

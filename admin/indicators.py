@@ -128,7 +128,7 @@ async def compute(db: Database, consultation: Consultation,
 
     themed = sum(themes.values())
     reviewed = len(readings)  # answers with at least one official's theme
-    covered = {theme for theme, n in themes.items() if n and theme in consultation.themes}
+    covered = {theme for theme, n in themes.items() if n and theme in consultation.theme_labels}
     first_sent = feedback[0].sent_at if feedback else None
     delay = first_sent - last_answer if first_sent and last_answer else None
     age_labels = consultation.age_bands()
@@ -152,9 +152,9 @@ async def compute(db: Database, consultation: Consultation,
                   "thème ; les autres gardent le thème du modèle ou celui du participant.",
                   f"{reviewed} / {themed}", base=themed),
         Indicator("themes_couverts", "Thèmes couverts",
-                  _share(len(covered), len(consultation.themes)), "part",
+                  _share(len(covered), len(consultation.theme_labels)), "part",
                   "Thèmes de la grille qui ont au moins une réponse, sur le nombre de thèmes "
-                  "de la grille.", f"{len(covered)} / {len(consultation.themes)}"),
+                  "de la grille.", f"{len(covered)} / {len(consultation.theme_labels)}"),
         Indicator("delai_retour", "Délai entre la dernière réponse et le premier retour",
                   delay, "durée",
                   "Temps écoulé entre la dernière réponse reçue et l'envoi du premier message "

@@ -6,6 +6,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from admin import filters
 from admin.auth import current_user
 from admin.config import CONFIG
 from storage import audit
@@ -58,6 +59,11 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
             if name in error.headers:
                 response.headers[name] = error.headers[name]
         response.headers["Cache-Control"] = "no-store"  # it may show the e-mail and CSRF token
+        return response
+    except filters.Invalid as error:  # a filter of the URL that makes no sense
+        response = render(request, "erreur.html", {"status": 400, "message": str(error)},
+                          status=400)
+        response.headers["Cache-Control"] = "no-store"
         return response
     except Exception:
         log.exception("erreur dans la vue d'administration (%s %s)", request.method,

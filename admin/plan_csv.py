@@ -149,7 +149,7 @@ async def check(tx: AsyncSession, rows: list[Row]) -> list[Problem]:
     """Lists what is wrong with rows against the database: statuses, parents (and their
     cycles), consultations and themes."""
     known = await plan.statuses(tx)
-    themes = {row.id: set(from_definition(row.definition, row.retention_days).themes)
+    themes = {row.id: set(from_definition(row.definition, row.retention_days).theme_labels)
               for row in await catalog.consultations(tx)}
     existing = await plan.parents(tx)
     in_file = {row.id for row in rows if row.id is not None}

@@ -71,4 +71,4 @@ def read(form: MultiDictProxy, consultations: dict[str, Consultation],
 
 def theme_sets(consultations: dict[str, Consultation]) -> dict[str, set[str]]:
     """Returns each consultation's theme ids, as plan.problems takes them."""
-    return {key: set(c.themes) for key, c in consultations.items()}
+    return {key: set(c.theme_labels) for key, c in consultations.items()}

@@ -7,8 +7,8 @@ import sys
 from bot.app import build
 from bot.channels.base import IncomingMessage
 from bot.channels.local import TERMINAL, TerminalChannel
-from bot.processor import utcnow
 from bot.settings import Settings
+from storage.clock import utcnow
 
 REPLY_WAIT_SECONDS = 10.0
 

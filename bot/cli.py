@@ -400,8 +400,8 @@ async def _prepared(settings: Settings) -> AsyncIterator:
 
 
 def _association_add(args: argparse.Namespace) -> int:
-    from bot.processor import utcnow
     from storage import invites
+    from storage.clock import utcnow
 
     async def run():
         async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
@@ -414,9 +414,10 @@ def _association_add(args: argparse.Namespace) -> int:
 
 
 def _invite_create(args: argparse.Namespace) -> int:
+    from admin import qr
     from bot import invites as cards
-    from bot.processor import utcnow
     from storage import invites
+    from storage.clock import utcnow
 
     settings = Settings.from_env()
     username = _bot_username(settings)  # asked before the transaction: no lock held meanwhile
@@ -436,16 +437,16 @@ def _invite_create(args: argparse.Namespace) -> int:
                 raise ValueError(f"{error} : réessayez") from None
             card = cards.card(association.name, flow.title, invite.code, username, number)
             # Written before the commit: an invite whose QR code failed is not kept.
-            qr = cards.write_qr(card.qr_content, args.out, f"invitation-{invite.code}") \
+            drawn = qr.write(card.qr_content, args.out, f"invitation-{invite.code}") \
                 if card.qr_content else ()
-            return association.name, flow, invite.code, card, qr
+            return association.name, flow, invite.code, card, drawn
 
-    name, flow, code, card, qr = asyncio.run(run())
+    name, flow, code, card, files = asyncio.run(run())
     print(f"invitation {code} : {name}, consultation {flow.id} ({flow.title})")
     print(f"code : {code}")
     print(f"lien Telegram : {card.telegram_link or 'aucun (nom du bot inconnu)'}")
     print(f"SMS : {card.sms_instruction or 'aucun (pas de numéro)'}")
-    print(f"QR code : {' '.join(map(str, qr)) or 'aucun (ni lien Telegram ni numéro SMS)'}")
+    print(f"QR code : {' '.join(map(str, files)) or 'aucun (ni lien Telegram ni numéro SMS)'}")
     print()
     print(card.text)
     if username is None and number is None:
@@ -527,8 +528,8 @@ class _RolledBack(Exception):
 
 def _purge(args: argparse.Namespace) -> int:
     from bot.app import admin_config
-    from bot.processor import utcnow
     from storage import audit, labels, purge
+    from storage.clock import utcnow
 
     async def run():
         async with _prepared(Settings.from_env()) as relais:
@@ -614,8 +615,8 @@ def _read_password(email: str) -> str:
 
 def _user_add(args: argparse.Namespace) -> int:
     from admin import passwords
-    from bot.processor import utcnow
     from storage import audit, users
+    from storage.clock import utcnow
 
     email = users.normal_email(args.email)
     if (args.role == "association") != (args.association is not None):
@@ -667,8 +668,8 @@ def _user_enable(args: argparse.Namespace) -> int:
 
 
 def _set_disabled(email: str, disable: bool) -> int:
-    from bot.processor import utcnow
     from storage import audit, users
+    from storage.clock import utcnow
 
     async def run() -> bool:
         async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
@@ -689,8 +690,8 @@ def _set_disabled(email: str, disable: bool) -> int:
 
 def _user_password(args: argparse.Namespace) -> int:
     from admin import passwords
-    from bot.processor import utcnow
     from storage import audit, users
+    from storage.clock import utcnow
 
     async def run() -> str:
         async with _prepared(Settings.from_env()) as relais:
@@ -711,8 +712,8 @@ def _user_password(args: argparse.Namespace) -> int:
 
 
 def _user_reset_second_factor(args: argparse.Namespace) -> int:
-    from bot.processor import utcnow
     from storage import audit, users
+    from storage.clock import utcnow
 
     async def run() -> tuple[str, bool]:
         async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
@@ -784,13 +785,12 @@ def _export(args: argparse.Namespace) -> int:
     """Writes the same files as the admin view's exports, through the same code."""
     from urllib.parse import urlencode
 
-    from aiohttp import web
     from multidict import MultiDict
 
     from admin import exports, filters
     from admin.consultations import from_definition
-    from bot.processor import utcnow
     from storage import audit, catalog, invites
+    from storage.clock import utcnow
 
     async def run(out) -> int:
         async with _prepared(Settings.from_env()) as relais:
@@ -808,12 +808,9 @@ def _export(args: argparse.Namespace) -> int:
                 + [(key, value) for key, value in (
                     ("du", args.du), ("au", args.au), ("confiance_min", args.confiance_min),
                     ("confiance_max", args.confiance_max)) if value])
-            try:
-                if args.question:
-                    consultation.question(args.question)
-                answers = filters.parse(query, consultation, args.question)
-            except web.HTTPException as error:  # the view's French reason, on one line
-                raise ValueError(error.text) from None
+            if args.question and args.question not in {q.id for q in consultation.questions}:
+                raise ValueError("Question inconnue.")
+            answers = filters.parse(query, consultation, args.question)  # Invalid: a ValueError
             export = exports.Export(relais.db, consultation, args.what, args.format, answers,
                                     separator=args.separateur, bom=args.bom)
             async for chunk in export.chunks():

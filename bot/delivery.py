@@ -11,10 +11,10 @@ from enum import Enum
 from bot import quiet_hours
 from bot.channels.base import Channel, DeliveryError, OutgoingMessage
 from bot.group_commit import GroupCommit
-from bot.processor import utcnow
 from bot.ratelimit import RateLimiter
 from bot.workers import drain_forever
 from storage import outbox, participants
+from storage.clock import utcnow
 from storage.database import Database
 from storage.vault import Vault
 

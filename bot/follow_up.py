@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin.consultations import PARIS, TRIAL_CHANNELS, Consultation, from_definition
 from admin.indicator_chart import french_number
+from bot.engine.flow import Flow
 from storage import catalog, follow_up
+from storage.answer_queries import TRIAL_CHANNELS
+from storage.tallies import PARIS
 
 if TYPE_CHECKING:
     from bot.app import Relais
@@ -33,10 +35,10 @@ def _value(value: float | None) -> str:
     return "—" if value is None else french_number(value)
 
 
-def shares(found: follow_up.FollowUp, consultation: Consultation) -> list[dict]:
+def shares(found: follow_up.FollowUp, consultation: Flow) -> list[dict]:
     """Returns each theme's label and share, counts under 5 hidden, most raised first."""
     rows = []
-    for theme, label in consultation.themes.items():
+    for theme, label in consultation.theme_labels.items():
         count = found.themes.get(theme, 0)
         hidden = 0 < count < SMALL
         share = None if hidden or not found.answers else round(100 * count / found.answers)
@@ -74,12 +76,12 @@ def setup(app: web.Application, relais: "Relais") -> None:
             row = await catalog.consultation(tx, request.match_info["consultation"])
             if row is None:
                 raise web.HTTPNotFound(text="Consultation inconnue.")
-            described = from_definition(row.definition, row.retention_days)
+            described = Flow.from_dict(row.definition)
             found = await follow_up.follow_up(
                 tx, row.id, [q.id for q in described.questions if q.classify], TRIAL_CHANNELS)
         actions = [{"action": action, "starts": _day(action.starts_on),
                     "ends": _day(action.ends_on),
-                    "themes": [described.themes.get(t, t) for t in action.themes],
+                    "themes": [described.theme_labels.get(t, t) for t in action.themes],
                     "milestones": [(_day(m.on), m.title, m.text) for m in action.milestones]}
                    for action in found.actions]
         indicators = [{"indicator": row, "value": _value(m.value if m else None),

@@ -1,4 +1,5 @@
-"""Group commit: many small concurrent writes share one transaction, and so one disk flush."""
+"""Batched writes: many small concurrent writes share one database transaction (group commit)
+or one file flush, and so one trip to the disk."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,28 +15,26 @@ Result = TypeVar("Result")
 MAX_BATCH = 500
 
 
-class GroupCommit(Generic[Item, Result]):
-    """Collects items while a transaction is in flight, then writes them all in the next one.
+class Batches(Generic[Item, Result]):
+    """Collects items while a batch is being written, then writes them all in the next one.
 
-    Each caller waits for its own item's result, so nothing is acknowledged before its
-    transaction has committed; under load one commit serves hundreds of callers.
+    Each caller waits for its own item's result, so nothing is acknowledged before its batch
+    is written; under load one write (a commit, a file flush) serves hundreds of callers.
     """
 
-    def __init__(self, db: Database,
-                 write: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Result]]],
+    def __init__(self, write: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]],
                  max_batch: int = MAX_BATCH) -> None:
-        self.db = db
         self.write = write
         self.max_batch = max_batch
         self._waiting: list[tuple[Item, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
     async def submit(self, item: Item) -> Result:
-        """Writes one item with whatever else is waiting; returns its result once committed."""
+        """Writes one item with whatever else is waiting; returns its result once written."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if self._writer is None or self._writer.done():
-            # Not tied to the caller: a caller that gives up does not abort the others' commit.
+            # Not tied to the caller: a caller that gives up does not abort the others' write.
             self._writer = asyncio.create_task(self._write_all())
         return await future
 
@@ -44,8 +43,7 @@ class GroupCommit(Generic[Item, Result]):
             batch = self._waiting[:self.max_batch]
             del self._waiting[:self.max_batch]
             try:
-                async with self.db.transaction() as tx:
-                    results = await self.write(tx, [item for item, _ in batch])
+                results = await self.write([item for item, _ in batch])
             except BaseException as error:
                 for _, future in batch:
                     if not future.done():
@@ -61,3 +59,19 @@ class GroupCommit(Generic[Item, Result]):
         """Waits for the writes in flight."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+
+
+class GroupCommit(Batches[Item, Result]):
+    """Batches whose write is one database transaction: one commit, and so one disk flush,
+    for many small concurrent writes."""
+
+    def __init__(self, db: Database,
+                 write: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Result]]],
+                 max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+
+        async def in_one_transaction(items: Sequence[Item]) -> Sequence[Result]:
+            async with db.transaction() as tx:
+                return await write(tx, items)
+
+        super().__init__(in_one_transaction, max_batch)

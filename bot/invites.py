@@ -2,10 +2,8 @@
 
 import re
 import secrets
-from pathlib import Path
 
 import phonenumbers
-import segno
 import telegram
 
 from admin.config import InviteCard
@@ -13,12 +11,6 @@ from admin.config import InviteCard
 # No 0/O, 1/I/L: a code read aloud or copied from paper cannot be mistyped into another one.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6  # 31^6 ≈ 890 million codes; a collision is rare and the caller draws again
-
-# Printed at 1 mm per module, a link's QR code is under 4 cm wide and scans from arm's length.
-QR_ERROR = "m"
-QR_BORDER = 4
-QR_PNG_SCALE = 12  # pixels per module; at 300 dpi, 1 mm
-QR_PNG_DPI = 300
 
 _DIALLABLE = re.compile(r"\+?[\d\s.()-]+")
 _SHORT_CODE = re.compile(r"\d{4,6}")
@@ -94,16 +86,6 @@ def card(association_name: str, consultation_title: str, code: str,
         qr_content=link or (sms_qr_content(code, sms_number) if sms_number else None),
         text=invitation_text(association_name, consultation_title, code, bot_username,
                              sms_number))
-
-
-def write_qr(content: str, directory: Path, stem: str) -> tuple[Path, Path]:
-    """Writes the QR code of `content` as `stem`.svg and `stem`.png; returns both paths."""
-    directory.mkdir(parents=True, exist_ok=True)
-    qr = segno.make(content, error=QR_ERROR, boost_error=False)
-    svg, png = directory / f"{stem}.svg", directory / f"{stem}.png"
-    qr.save(svg, kind="svg", scale=1, unit="mm", border=QR_BORDER)
-    qr.save(png, kind="png", scale=QR_PNG_SCALE, border=QR_BORDER, dpi=QR_PNG_DPI)
-    return svg, png
 
 
 async def telegram_username(token: str, base_url: str) -> str:

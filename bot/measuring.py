@@ -5,9 +5,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from admin.consultations import PARIS, TRIAL_CHANNELS
 from storage import plan_indicators
+from storage.answer_queries import TRIAL_CHANNELS
 from storage.database import UNAVAILABLE, Database
+from storage.tallies import PARIS
 
 log = logging.getLogger(__name__)
 # Looked at every hour: the first pass of a Paris day measures, the others find it done.

@@ -36,8 +36,8 @@ def add_commands(commands) -> None:
 def _export(args: argparse.Namespace) -> int:
     from admin import plan_csv
     from bot.cli import _prepared
-    from bot.processor import utcnow
     from storage import audit
+    from storage.clock import utcnow
 
     async def run() -> tuple[str, int]:
         async with _prepared(Settings.from_env()) as relais:
@@ -63,8 +63,8 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from admin import plan_csv
     from bot.cli import _prepared
-    from bot.processor import utcnow
     from storage import audit
+    from storage.clock import utcnow
 
     data = args.file.read_bytes()
 
@@ -92,8 +92,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _status_add(args: argparse.Namespace) -> int:
     from bot.cli import _prepared
-    from bot.processor import utcnow
     from storage import audit, plan
+    from storage.clock import utcnow
 
     async def run():
         async with _prepared(Settings.from_env()) as relais, relais.db.transaction() as tx:
@@ -111,7 +111,7 @@ def _status_add(args: argparse.Namespace) -> int:
 def _measure(_args: argparse.Namespace) -> int:
     from bot import measuring
     from bot.cli import _prepared
-    from bot.processor import utcnow
+    from storage.clock import utcnow
 
     async def run() -> int:
         async with _prepared(Settings.from_env()) as relais:

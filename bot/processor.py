@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot import engine, referral
 from bot.channels.local import LOCAL_CHANNELS
@@ -27,6 +27,7 @@ from bot.routing import (
 )
 from bot.workers import drain_forever, wait_until
 from storage import conversations, feedback, inbox, invites, outbox, participants
+from storage.clock import utcnow
 from storage.conversations import SessionRecord
 from storage.database import Database
 from storage.invites import LiveInvite
@@ -42,11 +43,6 @@ IDLE_POLL_SECONDS = 2.0
 
 # Ranks the themes of an answer, likeliest first: (consultation, text) -> themes.
 Guess = Callable[[str, str], Awaitable[Sequence[str]]]
-
-
-def utcnow() -> datetime:
-    """Returns the current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -111,8 +107,8 @@ class Processor:
         """Processes the pending messages of several participants in one transaction."""
         async with self.db.transaction() as tx:
             locked = await inbox.lock_participants(tx, participant_ids)
-            messages = [Message(**row._mapping)
-                        for row in await inbox.pending_of(tx, locked, BATCH_MESSAGES)]
+            messages = [Message(**pending._mapping)
+                        for pending in await inbox.pending_of(tx, locked, BATCH_MESSAGES)]
             await self._take_turns(tx, messages)
         return len(messages)
 
@@ -123,11 +119,11 @@ class Processor:
             async with self.db.transaction() as tx:
                 if not await inbox.lock_participants(tx, [participant_id]):
                     return False  # another process holds this participant
-                row = await inbox.oldest_pending(tx, participant_id)
-                if row is None:
+                oldest = await inbox.oldest_pending(tx, participant_id)
+                if oldest is None:
                     return False
-                message_id = row.id
-                await self._take_turns(tx, [Message(**row._mapping)])
+                message_id = oldest.id
+                await self._take_turns(tx, [Message(**oldest._mapping)])
         except Exception as error:
             if message_id is None:
                 raise

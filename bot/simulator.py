@@ -17,8 +17,8 @@ from admin.auth import client_address
 from bot.channels.base import IncomingMessage
 from bot.channels.local import WEB
 from bot.engine import QuestionType
-from bot.processor import utcnow
 from storage import participants, transcripts
+from storage.clock import utcnow
 
 if TYPE_CHECKING:
     from bot.app import Relais

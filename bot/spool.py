@@ -11,11 +11,12 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from bot.channels.base import IncomingMessage
+from bot.group_commit import Batches
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,7 @@ class Spool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / "inbound.jsonl"
-        self._waiting: list[tuple[str, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
+        self._flushes: Batches[str, None] = Batches(self._append_batch)
 
     def append(self, message: IncomingMessage) -> None:
         """Writes one message durably (fsync) before the webhook is acknowledged."""
@@ -35,30 +35,15 @@ class Spool:
 
     async def write(self, message: IncomingMessage) -> None:
         """Writes a message durably, one fsync for all the messages arriving meanwhile."""
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((_line(message), future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting())
-        await future
+        await self._flushes.submit(_line(message))
 
     async def close(self) -> None:
         """Waits for the writes in flight: each was promised to a webhook."""
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._flushes.close()
 
-    async def _write_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                await asyncio.to_thread(self.append_lines, [line for line, _ in batch])
-            except OSError as error:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+    async def _append_batch(self, lines: Sequence[str]) -> list[None]:
+        await asyncio.to_thread(self.append_lines, list(lines))
+        return [None] * len(lines)
 
     def append_lines(self, lines: list[str]) -> None:
         """Appends lines and flushes them to disk."""

@@ -15,6 +15,11 @@ from storage.tables import Answer, AnswerTheme
 STREAM_BATCH = 2_000
 
 
+# Conversations on these channels are trials by the team (the web chat, the terminal), not
+# citizens': left out of every figure unless an official asks for them.
+TRIAL_CHANNELS = ("web", "terminal")
+
+
 @dataclass(frozen=True)
 class AnswerFilter:
     """Which answers to read; empty tuples and None mean "all"."""

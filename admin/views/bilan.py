@@ -89,7 +89,7 @@ async def gather(request: web.Request, consultation: Consultation) -> dict:
                                                                              len(chosen))]
             open_questions.append(OpenQuestion(
                 question, counted.answers,
-                [(consultation.themes.get(t.theme, t.theme), t.answers, quotes[t.theme])
+                [(consultation.theme_labels.get(t.theme, t.theme), t.answers, quotes[t.theme])
                  for t in themed],
                 sum(t.answers for t in themed) > counted.answers))
         closed = {q.id: await stats.choice_counts(tx, AnswerFilter(
@@ -114,9 +114,9 @@ async def gather(request: web.Request, consultation: Consultation) -> dict:
 
 def _closed(question: Question, found: stats.ChoiceCounts) -> ClosedQuestion:
     # Every choice in the file's order, then values the file no longer lists.
-    per_choice = dict.fromkeys(question.choices, 0) | found.counts
+    per_choice = dict.fromkeys(question.choice_labels, 0) | found.counts
     return ClosedQuestion(question, found.respondents,
-                          [(question.choices.get(k, k), n) for k, n in per_choice.items()])
+                          [(question.choice_labels.get(k, k), n) for k, n in per_choice.items()])
 
 
 @routes.get("/consultations/{consultation}/bilan")

@@ -4,7 +4,7 @@ test, duplicate) or bring it back. Every change is audited and reversible."""
 from aiohttp import web
 
 from admin import auth
-from admin.consultations import get
+from admin.consultations import get, question_of
 from admin.pages import config
 from storage import audit, curation
 
@@ -30,7 +30,7 @@ async def _answer(request: web.Request):
     if facts is None:
         raise web.HTTPNotFound(text="Réponse inconnue dans cette consultation.")
     question_id, _ = facts
-    question = consultation.question(question_id)
+    question = question_of(consultation, question_id)
     if not question.classify:
         raise web.HTTPNotFound(text="Seules les réponses libres classées par thème se "
                                     "choisissent ou s'écartent.")
@@ -44,7 +44,7 @@ async def pin(request: web.Request) -> web.StreamResponse:
     consultation, answer_id, question_id = await _answer(request)
     form = await request.post()
     theme = str(form.get("theme", ""))
-    if theme not in consultation.themes:
+    if theme not in consultation.theme_labels:
         raise web.HTTPBadRequest(text="Thème inconnu.")
     unpin = form.get("retirer") == "1"
     actor = auth.current_user(request).actor

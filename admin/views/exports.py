@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from admin import auth, exports, filters
-from admin.consultations import get
+from admin.consultations import get, question_of
 from admin.pages import config, record, render
 
 routes = web.RouteTableDef()
@@ -44,7 +44,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="Options d'export invalides.")
     question = request.query.get("question") or None
     if question is not None:
-        consultation.question(question)  # 404 for a question of no consultation
+        question_of(consultation, question)  # 404 for a question of no consultation
     export = exports.Export(
         config(request).db, consultation, what, form,
         filters.parse(request.query, consultation, question),

@@ -96,7 +96,7 @@ def _problem(draft: Draft, consultation: Consultation) -> str | None:
         return "Écrivez le message à envoyer."
     if len(draft.text) > MAX_TEXT:
         return f"Le message dépasse {MAX_TEXT} caractères : raccourcissez-le."
-    if draft.theme and draft.theme not in consultation.themes:
+    if draft.theme and draft.theme not in consultation.theme_labels:
         return "Thème inconnu pour cette consultation."
     if draft.territory and draft.territory not in DEPARTEMENTS:
         return "Département inconnu."

@@ -40,7 +40,7 @@ async def context(request: web.Request, consultation_id: str | None = None) -> d
     progress = plan.progress(rows, statuses)
     lines = []
     for row, depth in plan.tree_order(rows):
-        labels = found[row.consultation_id].themes if row.consultation_id in found else {}
+        labels = found[row.consultation_id].theme_labels if row.consultation_id in found else {}
         value = progress.get(row.id)
         lines.append(Line(row, depth, statuses[row.status].name if row.status in statuses
                           else row.status, None if value is None else round(value),

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from admin import auth, charts, filters
+from admin import auth, charts, exports, filters
 from admin.consultations import (
     CHANNELS,
     DEPARTEMENTS,
@@ -14,6 +14,7 @@ from admin.consultations import (
     Consultation,
     Question,
     get,
+    question_of,
 )
 from admin.pages import config, render
 from storage import answer_queries, curation, invites, labels, stats, visits
@@ -23,7 +24,6 @@ PAGE_SIZE = 50
 TYPES = {"single_choice": "Choix unique", "multiple_choice": "Choix multiples",
          "yes_no": "Oui / non", "scale": "Échelle", "text": "Texte libre",
          "postcode": "Code postal"}
-SOURCES = {"model": "modèle", "official": "agent de la Région", "participant": "participant"}
 REASONS = {"hors_sujet": "hors sujet", "test": "message de test", "doublon": "doublon"}
 UNCLASSIFIED = "Pas encore classées"
 
@@ -45,7 +45,7 @@ async def question_list(request: web.Request) -> web.StreamResponse:
 async def question_page(request: web.Request) -> web.StreamResponse:
     """Shows one question: counts per choice, or themes and the filtered answers."""
     consultation = await get(request)
-    question = consultation.question(request.match_info["question"])
+    question = question_of(consultation, request.match_info["question"])
     query = request.query
     selection = filters.parse(query, consultation, question.id)
     page = filters.page_number(query)
@@ -86,7 +86,7 @@ async def question_page(request: web.Request) -> web.StreamResponse:
 
 async def _closed(tx, question: Question, selection) -> dict:
     found = await stats.choice_counts(tx, selection)
-    labels_of = dict(question.choices)
+    labels_of = question.choice_labels
     for value in found.counts:  # values the definition no longer lists still count
         labels_of.setdefault(value, value)
     rows = [(labels_of[value], found.counts.get(value, 0),
@@ -123,7 +123,7 @@ async def _open(tx, consultation: Consultation, question: Question, selection, p
             "pinned": pinned, "typical": typical, "answers": answers, "page": page,
             "pinned_ids": {theme: [q.answer_id for q in quotes]
                            for theme, quotes in pinned.items()},
-            "last_page": last_page, "page_size": PAGE_SIZE, "sources": SOURCES,
+            "last_page": last_page, "page_size": PAGE_SIZE, "sources": exports.SOURCES,
             "reasons": REASONS,
             "theme_label": lambda theme: _theme_label(consultation, theme),
             "trend_days": stats.TREND_DAYS,
@@ -135,4 +135,4 @@ async def _open(tx, consultation: Consultation, question: Question, selection, p
 def _theme_label(consultation: Consultation, theme: str | None) -> str:
     if theme is None:
         return UNCLASSIFIED
-    return consultation.themes.get(theme, theme)
+    return consultation.theme_labels.get(theme, theme)

@@ -37,7 +37,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         else:
             answers = await review.queue(
                 tx, consultation.id, [q.id for q in consultation.questions if q.classify],
-                list(consultation.themes), user.actor, PAGE_SIZE)
+                list(consultation.theme_labels), user.actor, PAGE_SIZE)
         ids = [a.answer_id for a in answers]
         proposed = await labels.themes_of_answers(tx, ids)
         rejected = await curation.rejected_themes(tx, ids)
@@ -94,7 +94,7 @@ async def label(request: web.Request) -> web.StreamResponse:
     consultation = await get(request)
     user = auth.current_user(request)
     form = await request.post()
-    decided, set_aside = read_choices(form, consultation.themes)
+    decided, set_aside = read_choices(form, consultation.theme_labels)
     if len(decided) + len(set_aside) > MAX_ANSWERS:
         raise web.HTTPBadRequest(text="Trop de réponses dans un même envoi.")
     now = config(request).clock()

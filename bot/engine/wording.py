@@ -31,7 +31,6 @@ AFTER_REFUSAL = ("Vous avez répondu NON : rien n'est gardé. Pour participer qu
                  "répondez OUI.")
 FAILED = "Désolé, un problème nous empêche de continuer. Envoyez RECOMMENCER pour reprendre."
 MEDIA = "Merci de répondre par un message écrit : nous ne lisons pas les images ni les sons."
-NO_REMAINING_QUESTIONS = "Il n'y a plus de question."
 
 # A hint per question type, used when the consultation file gives none.
 HINTS = {

@@ -12,9 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from admin import qr
 from bot import invites as cards
-from bot.processor import utcnow
 from storage import invites
+from storage.clock import utcnow
 from storage.tables import AuditEntry, Invite
 from tests.checkout import CHECKOUT
 from tests.fakes import telegram_api as tg
@@ -102,8 +103,8 @@ def test_invitation_text_with_neither_says_plainly_that_no_channel_is_open():
 
 
 def test_qr_codes_are_written_as_svg_and_png(tmp_path):
-    svg, png = cards.write_qr("https://t.me/relais_hdf_bot?start=K7M2QX", tmp_path / "qr",
-                              "invitation-K7M2QX")
+    svg, png = qr.write("https://t.me/relais_hdf_bot?start=K7M2QX", tmp_path / "qr",
+                        "invitation-K7M2QX")
     assert (svg, png) == (tmp_path / "qr" / "invitation-K7M2QX.svg",
                           tmp_path / "qr" / "invitation-K7M2QX.png")
     assert svg.stat().st_size > 0 and png.stat().st_size > 0
