@@ -5,12 +5,7 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from admin.charts import BAR, GRID, INK, OTHER, _open, scrolling
-
-
-def french_number(value: float) -> str:
-    """Writes a measured value the French way: 12,5 or 80."""
-    text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
-    return text.removesuffix(",0")
+from bot.engine.text import french_number
 
 
 def history(title: str, points: Sequence[tuple[str, float]], target: float | None,

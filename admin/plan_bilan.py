@@ -4,10 +4,10 @@ and the messages that told participants about actions."""
 from aiohttp import web
 
 from admin.consultations import Consultation
-from admin.indicator_chart import french_number
 from admin.pages import config
 from admin.views.plan import context
 from admin.views.plan_indicators import by_whom, cards
+from bot.engine.text import french_number
 from storage import plan_notices
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin.indicator_chart import french_number
 from bot.engine.flow import Flow
+from bot.engine.text import french_number
 from storage import catalog, follow_up
 from storage.answer_queries import TRIAL_CHANNELS
 from storage.tallies import PARIS

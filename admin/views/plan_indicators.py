@@ -10,6 +10,7 @@ from markupsafe import Markup
 from admin import auth, consultations, indicator_chart
 from admin.ids import id_or_404
 from admin.pages import config, render
+from bot.engine.text import french_number
 from storage import audit, plan_indicators
 from storage.plan_indicators import KINDS, LEVELS, METHODS
 from storage.plan_tables import Indicator, Measurement
@@ -86,7 +87,7 @@ async def _render(request: web.Request, *, errors: list[str] | None = None,
         "cards": shown, "consultations": found, "levels": LEVELS, "kinds": KINDS,
         "methods": {k: v for k, v in METHODS.items() if k != "calcule"},
         "all_methods": METHODS, "errors": errors or [], "by_whom": by_whom,
-        "number": indicator_chart.french_number,
+        "number": french_number,
         "flash": next((key for key in ("defini", "mesure", "valide") if key in request.query),
                       None)}, status=status)
 

@@ -1,4 +1,5 @@
-"""Text folding and French number words used to read what people type."""
+"""Text folding and French number words used to read what people type, and numbers written
+the French way for what they read."""
 
 import re
 import unicodedata
@@ -46,3 +47,9 @@ def read_integer(text: str) -> int | None:
     if re.fullmatch(r"-?\d{1,9}", words.replace(" ", "")):
         return int(words.replace(" ", ""))
     return NUMBER_WORDS.get(words)
+
+
+def french_number(value: float) -> str:
+    """Writes a measured value the French way: 12,5 or 80."""
+    text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
+    return text.removesuffix(",0")
