@@ -1,12 +1,15 @@
 """Shared fixtures: a real database (SQLite, or PostgreSQL when RELAIS_TEST_DATABASE_URL is set)."""
 
 import asyncio
+import faulthandler
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.app import build, create_web_app
 from bot.settings import Settings
@@ -67,6 +70,22 @@ def database_url(tmp_path_factory) -> str:
 
 async def empty(db: Database) -> None:
     """Deletes every row, keeping the schema."""
+    for attempt in range(3):
+        try:
+            return await _delete_everything(db)
+        except OperationalError as error:
+            # The suite shares one SQLite file. On a machine loaded by other jobs, a write
+            # lock left by the previous test's teardown has outlived SQLite's 10 s wait; say
+            # who held what (every thread's stack), then wait again rather than fail a test
+            # that has not begun.
+            if db.dialect != "sqlite" or "locked" not in str(error) or attempt == 2:
+                raise
+            print(f"base de test verrouillée avant le test (essai {attempt + 1}) :",
+                  file=sys.stderr)
+            faulthandler.dump_traceback(sys.stderr)
+
+
+async def _delete_everything(db: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with db.engine.begin() as connection:
         if db.dialect == "postgresql":
