@@ -68,6 +68,12 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--update-snapshots", action="store_true", default=False,
+                     help="rewrite tests/flows/<id>.events.yaml from what the engine emits "
+                          "(also RELAIS_UPDATE_SNAPSHOTS=1)")
+
 async def empty(db: Database) -> None:
     """Deletes every row, keeping the schema."""
     for attempt in range(3):

@@ -37,9 +37,11 @@ MODULES: dict[str, tuple[list[str], str]] = {
                         "or per_second or retry_after or a_403 or a_second_per_chat or failures "
                         "or lease or allowed_hours or at_night"),
     "admin/exports.py": (["tests/admin/test_exports.py"], ""),
-    "bot/channels/telegram.py": (["tests/channels/test_telegram.py"],
+    "bot/channels/telegram.py": (["tests/channels/test_telegram_adapter.py",
+                                  "tests/channels/test_telegram.py"],
                                  "not retry_after and not a_second_per_chat"),
-    "bot/channels/twilio_sms.py": (["tests/channels/test_sms.py"],
+    "bot/channels/twilio_sms.py": (["tests/channels/test_sms_adapter.py",
+                                    "tests/channels/test_sms.py"],
                                    "not transient and not hung and not per_second "
                                    "and not flood"),
     "admin/auth.py": (["tests/admin/test_security.py", "tests/admin/test_sign_in.py",
