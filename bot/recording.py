@@ -80,7 +80,7 @@ class Recording:
                 self.reply(message, position, self.my_data.message(held, message.channel, pid),
                            now, kind=outbox.PERSONAL_DATA)
                 position += 1
-            elif isinstance(event, engine.ReplySent):
+            elif isinstance(event, engine.ReplyCreated):
                 stopped = turn.session.status is Status.STOPPED
                 kind = outbox.OPT_OUT_CONFIRMATION if stopped else "reply"
                 self.reply(message, position, event.text, now, event.choices, kind,

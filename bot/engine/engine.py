@@ -23,7 +23,7 @@ from .events import (
     ParticipantRestarted,
     ParticipantStopped,
     QuestionSkipped,
-    ReplySent,
+    ReplyCreated,
     SessionResumed,
     ThemeChosen,
     ThemeConfirmed,
@@ -67,9 +67,9 @@ class Turn:
     events: tuple[Event, ...]
 
     @property
-    def replies(self) -> tuple[ReplySent, ...]:
+    def replies(self) -> tuple[ReplyCreated, ...]:
         """Returns the messages to send back, in order."""
-        return tuple(e for e in self.events if isinstance(e, ReplySent))
+        return tuple(e for e in self.events if isinstance(e, ReplyCreated))
 
 
 def advance(flow: Flow, session: Session | None, inbound: Inbound) -> Turn:
@@ -77,7 +77,7 @@ def advance(flow: Flow, session: Session | None, inbound: Inbound) -> Turn:
     return _Runner(flow, inbound).run(session)
 
 
-def prompt(flow: Flow, question: Question) -> ReplySent:
+def prompt(flow: Flow, question: Question) -> ReplyCreated:
     """Returns the message that asks `question`, with its choices."""
     lines = [question.text]
     choices: tuple[tuple[str, str], ...] = ()
@@ -91,7 +91,7 @@ def prompt(flow: Flow, question: Question) -> ReplySent:
         choices = tuple((str(n), str(n)) for n in range(low or 1, (high or 5) + 1))
     if not question.required:
         lines.append(wording.SKIP_HINT)
-    return ReplySent("\n".join(lines), choices, question.id)
+    return ReplyCreated("\n".join(lines), choices, question.id)
 
 
 def help_message(flow: Flow) -> str:
@@ -126,7 +126,7 @@ class _Runner:
         self.events.extend(events)
 
     def say(self, text: str) -> None:
-        self.events.append(ReplySent(text))
+        self.events.append(ReplyCreated(text))
 
     def done(self, session: Session) -> Turn:
         return Turn(session.evolve(last_at=self.inbound.at), tuple(self.events))
@@ -205,7 +205,7 @@ class _Runner:
         relayed_by = self.inbound.relayed_by
         self.say(wording.RELAYED_BY.format(association=relayed_by) + "\n" + self.flow.welcome
                  if relayed_by else self.flow.welcome)
-        self.emit(ReplySent(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP))
+        self.emit(ReplyCreated(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP))
         return self.done(session)
 
     def stop(self, session: Session, from_status: Status | None) -> Turn:
@@ -285,17 +285,17 @@ class _Runner:
     def reask(self, session: Session, lead: str | None = None) -> Turn:
         """Asks the current question again, optionally after a line of explanation."""
         if session.status is Status.CONSENT:
-            reply = ReplySent(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP)
+            reply = ReplyCreated(self.flow.consent, YES_NO_CHOICES, CONSENT_STEP)
         elif session.confirming_theme:
             label = self.theme_label(session.confirming_theme) or session.confirming_theme
-            reply = ReplySent(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
+            reply = ReplyCreated(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
                               THEME_STEP)
         elif session.theme_options:
             reply = self.theme_choice(session.theme_options)
         else:
             reply = prompt(self.flow, self.flow.question(session.question))
         if lead:
-            reply = ReplySent(f"{lead}\n{reply.text}", reply.choices, reply.question)
+            reply = ReplyCreated(f"{lead}\n{reply.text}", reply.choices, reply.question)
         self.emit(reply)
         return self.done(session)
 
@@ -352,7 +352,7 @@ class _Runner:
         label = self.theme_label(theme)
         if question.confirm_theme and label is not None:
             # "Did I understand you?": the person's yes teaches the model the most reliably.
-            self.emit(ReplySent(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
+            self.emit(ReplyCreated(wording.CONFIRM_THEME.format(theme=label), YES_NO_CHOICES,
                                 THEME_STEP))
             options = tuple(t for t in dict.fromkeys(self.inbound.alternatives)
                             if t != theme and self.theme_label(t) is not None)[:THEME_OPTIONS]
@@ -364,13 +364,13 @@ class _Runner:
         """Returns the French label of a theme of this consultation, or None."""
         return next((t.label for t in self.flow.themes if t.id == theme), None)
 
-    def theme_choice(self, options: tuple[str, ...]) -> ReplySent:
+    def theme_choice(self, options: tuple[str, ...]) -> ReplyCreated:
         """Returns "what were you talking about?" with the closest themes, then "something
         else", as numbered choices."""
         labels = [self.theme_label(t) or t for t in options] + [wording.OTHER_THEME]
         choices = tuple((str(i), label) for i, label in enumerate(labels, 1))
         lines = [wording.CHOOSE_THEME] + [f"{number}. {label}" for number, label in choices]
-        return ReplySent("\n".join(lines), choices, THEME_CHOICE_STEP)
+        return ReplyCreated("\n".join(lines), choices, THEME_CHOICE_STEP)
 
     def confirm_theme(self, session: Session) -> Turn:
         """Reads the yes or no to "did I understand you?": a yes confirms the theme, a no

@@ -9,8 +9,9 @@ class Event:
 
 
 @dataclass(frozen=True)
-class ReplySent(Event):
-    """A message to send back; `choices` lets rich channels show buttons."""
+class ReplyCreated(Event):
+    """A reply was created for the participant (the outbox sends it); `choices` lets rich
+    channels show buttons."""
 
     text: str
     choices: tuple[tuple[str, str], ...] = ()
