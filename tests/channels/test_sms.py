@@ -462,8 +462,8 @@ async def test_an_invalid_number_fails_for_good(web, app_relais, fake_twilio):
 
 async def retried_later(relais, fake_twilio, code: str, before: datetime) -> None:
     """Checks the first reply, tried after `before`, was put back for later (at least the
-    shortest backoff of a first retry, 0.5 s with a base of 0.5 s), then delivered once, in
-    order."""
+    shortest backoff of a first retry: half the base, 0.25 s with a base of 0.5 s), then
+    delivered once, in order."""
     async def put_back():
         queued = await outbox_of(relais)
         # The consent, claimed with the notice, is given back once the notice is put back.
@@ -473,7 +473,7 @@ async def retried_later(relais, fake_twilio, code: str, before: datetime) -> Non
     welcome, consent = await eventually(put_back)
     assert welcome.status == "pending" and code in welcome.error
     # Against the time before the try, not the time of reading: the retry may already be due.
-    assert welcome.not_before >= before + timedelta(seconds=0.5)
+    assert welcome.not_before >= before + timedelta(seconds=0.25)
     assert consent.attempts == 0  # it waits behind the notice, untried
 
     async def delivered():
