@@ -53,26 +53,25 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
             raise
         reason = error.text if error.text and not error.text.startswith(str(error.status)) \
             else MESSAGES.get(error.status, error.reason)
-        response = render(request, "erreur.html",
-                          {"status": error.status, "message": reason}, status=error.status)
+        response = _error_page(request, error.status, reason)
         for name in ("Retry-After", "Allow"):
             if name in error.headers:
                 response.headers[name] = error.headers[name]
-        response.headers["Cache-Control"] = "no-store"  # it may show the e-mail and CSRF token
         return response
     except filters.Invalid as error:  # a filter of the URL that makes no sense
-        response = render(request, "erreur.html", {"status": 400, "message": str(error)},
-                          status=400)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return _error_page(request, 400, str(error))
     except Exception:
         log.exception("erreur dans la vue d'administration (%s %s)", request.method,
                       request.path)
-        response = render(request, "erreur.html",
-                          {"status": 500, "message": "Une erreur est survenue de notre côté ; "
-                                                     "elle a été consignée."}, status=500)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return _error_page(request, 500, "Une erreur est survenue de notre côté ; elle a été "
+                                         "consignée.")
+
+
+def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+    response = render(request, "erreur.html", {"status": status, "message": message},
+                      status=status)
+    response.headers["Cache-Control"] = "no-store"  # it may show the e-mail and CSRF token
+    return response
 
 
 def config(request: web.Request):

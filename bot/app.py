@@ -60,8 +60,9 @@ RELAIS = web.AppKey("relais", "Relais")
 TELEGRAM_LIMITS = {"per_address_interval": 1.0, "per_second": 30.0}
 
 
-class NotMigrated(Exception):
-    """The database schema is behind the code; the operator must run `relais db upgrade`."""
+class NotMigrated(RuntimeError):
+    """The database schema is behind the code; the operator must run `relais db upgrade`
+    (a RuntimeError: the command line prints its message as it is)."""
 
 
 @dataclass

@@ -68,8 +68,6 @@ class GroupCommit(Batches[Item, Result]):
     def __init__(self, db: Database,
                  write: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Result]]],
                  max_batch: int = MAX_BATCH) -> None:
-        self.db = db
-
         async def in_one_transaction(items: Sequence[Item]) -> Sequence[Result]:
             async with db.transaction() as tx:
                 return await write(tx, items)

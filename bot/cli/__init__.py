@@ -96,8 +96,8 @@ def _describe(error: Exception) -> str:
         return f"fichier inaccessible : {error.filename} ({error.strerror})"
     if isinstance(error, OSError | ConnectionError):
         return f"connexion impossible ({error})"
-    # Refusals meant for the operator, printed as they are; runner.run makes one of a
-    # database behind the code.
+    # Refusals meant for the operator, printed as they are (a database behind the code
+    # among them: bot.app.NotMigrated is a RuntimeError).
     if isinstance(error, SettingsError | ValueError | RuntimeError):
         return str(error)
     return f"{type(error).__name__}: {error}"

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from multidict import MultiDict
 
 from admin import exports, filters
-from admin.consultations import from_definition
+from admin.consultations import UnknownQuestion, from_definition
 from bot.app import Relais
 from bot.cli.runner import with_relais
 from storage import audit, catalog, invites
@@ -78,8 +78,11 @@ async def _write(relais: Relais, args: argparse.Namespace, out: BinaryIO) -> int
         + [(key, value) for key, value in (
             ("du", args.du), ("au", args.au), ("confiance_min", args.confiance_min),
             ("confiance_max", args.confiance_max)) if value])
-    if args.question and args.question not in {q.id for q in consultation.questions}:
-        raise ValueError("Question inconnue.")
+    if args.question:
+        try:
+            consultation.question(args.question)
+        except UnknownQuestion:
+            raise ValueError("Question inconnue.") from None
     answers = filters.parse(query, consultation, args.question)  # Invalid: a ValueError
     export = exports.Export(relais.db, consultation, args.what, args.format, answers,
                             separator=args.separateur, bom=args.bom)

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from bot.app import NotMigrated, Relais, build
+from bot.app import Relais, build
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -13,12 +13,7 @@ T = TypeVar("T")
 
 def run(work: Coroutine[Any, Any, T]) -> T:
     """Runs a command's coroutine in an event loop of its own and returns its result."""
-    try:
-        return asyncio.run(work)
-    except NotMigrated as error:
-        # The operator's next step (« lancez relais db upgrade »): main() prints a
-        # RuntimeError's message as it is, without knowing bot.app.
-        raise RuntimeError(str(error)) from None
+    return asyncio.run(work)
 
 
 def with_relais(work: Callable[[Relais], Awaitable[T]], settings: Settings | None = None,

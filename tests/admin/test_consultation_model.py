@@ -9,7 +9,7 @@ from multidict import MultiDict
 from admin import filters
 from admin.consultations import from_definition
 from bot.consultations import describe, load_flows
-from bot.engine.flow import QuestionType, UnknownQuestion
+from bot.engine.flow import Question, QuestionType, UnknownQuestion
 
 FLOWS = load_flows()
 
@@ -36,8 +36,6 @@ def test_what_an_older_or_newer_definition_lacks_or_adds_is_tolerated():
     (QuestionType.SCALE, 1, 3, {"1": "1", "2": "2", "3": "3"}),
 ])
 def test_choice_labels_name_what_is_stored(kind, minimum, maximum, labels):
-    from bot.engine.flow import Question
-
     question = Question("q", kind, "?", minimum=minimum, maximum=maximum)
     assert question.choice_labels == labels and question.closed
 

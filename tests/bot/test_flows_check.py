@@ -192,6 +192,14 @@ def test_unreachable_database_is_one_clear_line(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_database_behind_the_code_is_the_one_line_that_says_what_to_run():
+    from bot.app import NotMigrated
+    from bot.cli import _describe
+
+    said = "la base n'est pas à jour (2 migration(s) en attente) : lancez « relais db upgrade »"
+    assert _describe(NotMigrated(said)) == said
+
+
 def test_chat_runs_a_whole_consultation_in_the_terminal(tmp_path):
     lines = ["Bonjour", "oui", "80000", "passer", "1", "3", "Le prix",
              "Trop de retards le matin", "Plus de trains le soir", "non"]
